@@ -1,0 +1,133 @@
+"""Assertion helpers for the test cells of course notebooks.
+
+Every failure says in words which case failed and how: the shape or dtype it got and expected,
+the largest error and where it is, and (when the author gives one) the likely cause. Students
+see these messages in the notebook and in their feedback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Any, Iterator
+
+import torch
+
+
+def _fail(case: str, what: str, hint: str | None) -> None:
+    message = f"{case}: {what}"
+    if hint:
+        message += f" — {hint}"
+    raise AssertionError(message)
+
+
+def _shape(t) -> tuple:
+    return tuple(t.shape)
+
+
+def check_type(got: Any, expected_type, case: str, hint: str | None = None) -> None:
+    """``got`` must be an instance of ``expected_type`` (a type or a tuple of types)."""
+    if not isinstance(got, expected_type):
+        names = (
+            " or ".join(t.__name__ for t in expected_type)
+            if isinstance(expected_type, tuple)
+            else expected_type.__name__
+        )
+        _fail(case, f"returned a {type(got).__name__}, expected a {names}", hint)
+
+
+def check_tensor(
+    got: Any,
+    expected: torch.Tensor,
+    case: str,
+    *,
+    hint: str | None = None,
+    exact: bool = False,
+    check_dtype: bool = True,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> None:
+    """Compare a tensor with the expected one: type, shape, dtype, then values.
+
+    ``exact=True`` demands equal values (integers, booleans, indexing results); otherwise values
+    must agree within ``atol + rtol * |expected|`` elementwise, and NaN/inf must match.
+    """
+    check_type(got, torch.Tensor, case, hint)
+    if _shape(got) != _shape(expected):
+        _fail(case, f"output shape {_shape(got)}, expected {_shape(expected)}", hint)
+    if check_dtype and got.dtype != expected.dtype:
+        _fail(case, f"dtype {got.dtype}, expected {expected.dtype}", hint)
+    g = got.detach().cpu()
+    e = expected.detach().cpu().to(g.dtype) if not check_dtype else expected.detach().cpu()
+    if g.numel() == 0:
+        return
+    if exact:
+        wrong = g != e
+        if wrong.any():
+            idx = tuple(int(i) for i in wrong.nonzero()[0])
+            _fail(
+                case,
+                f"{int(wrong.sum())} of {g.numel()} values differ; first at index {idx}: "
+                f"got {g[idx].item()}, expected {e[idx].item()}",
+                hint,
+            )
+        return
+    g64, e64 = g.double(), e.double()
+    bad_nan = torch.isnan(g64) != torch.isnan(e64)
+    finite_e = torch.isfinite(e64)
+    bad_inf = (~finite_e & ~torch.isnan(e64)) & (g64 != e64)
+    bad_inf |= finite_e & ~torch.isfinite(g64)
+    err = torch.where(finite_e & torch.isfinite(g64), (g64 - e64).abs(), torch.zeros_like(g64))
+    too_far = err > atol + rtol * e64.abs().where(finite_e, torch.zeros_like(e64))
+    wrong = bad_nan | bad_inf | too_far
+    if wrong.any():
+        idx = tuple(int(i) for i in wrong.nonzero()[0])
+        detail = f"got {g64[idx].item():.6g}, expected {e64[idx].item():.6g}"
+        if (bad_nan | bad_inf).any():
+            what = f"non-finite values where none were expected (first at index {idx}: {detail})"
+        else:
+            what = (
+                f"values differ by up to {err.max().item():.3g} (tolerance {atol:g} + {rtol:g}·|x|); "
+                f"first bad index {idx}: {detail}"
+            )
+        _fail(case, what, hint)
+
+
+def check_close(got: Any, expected: float, case: str, *, hint: str | None = None,
+                atol: float = 1e-6, rtol: float = 1e-6) -> None:
+    """Compare a scalar (Python number or 0-d tensor) with the expected number."""
+    value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
+    check_type(value, (int, float), case, hint)
+    if not math.isclose(value, expected, abs_tol=atol, rel_tol=rtol):
+        _fail(case, f"got {value:.6g}, expected {expected:.6g}", hint)
+
+
+def check_true(condition: bool, case: str, what: str, hint: str | None = None) -> None:
+    """Fail with ``what`` unless ``condition`` holds (for invariants)."""
+    if not condition:
+        _fail(case, what, hint)
+
+
+@contextlib.contextmanager
+def forbid(*targets: tuple[Any, str], reason: str = "this exercise asks you to build it yourself"
+           ) -> Iterator[None]:
+    """Op guard: while active, calling any ``(owner, "name")`` raises a clear error.
+
+    ``with forbid((torch, "eye")): identity_matrix(3)``
+    """
+    saved = []
+
+    def blocked(qualname):
+        def raiser(*args, **kwargs):
+            raise AssertionError(f"{qualname} was called, but {reason}")
+        return raiser
+
+    try:
+        for owner, name in targets:
+            saved.append((owner, name, getattr(owner, name)))
+            qualname = f"{getattr(owner, '__name__', type(owner).__name__)}.{name}"
+            setattr(owner, name, blocked(qualname))
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)

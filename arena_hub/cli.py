@@ -1,0 +1,108 @@
+"""``arena-hub``: one command, one subcommand per verb."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+
+from . import cohort, release
+from .course import Layout
+from .exchange import ensure_exchange
+from .hub import HUB_CONFIG_DIR, HubSettings
+
+
+def _port_free(ip: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((ip, port))
+        except OSError:
+            return False
+    return True
+
+
+def cmd_build(args) -> int:
+    layout = Layout.from_env()
+    ids = release.build(layout, args.ids or None)
+    problems = release.leaks(layout)
+    for p in problems:
+        print(f"LEAK: {p}", file=sys.stderr)
+    print(f"built release/ for {', '.join(ids)}")
+    return 1 if problems else 0
+
+
+def cmd_check(args) -> int:
+    layout = Layout.from_env()
+    problems = release.leaks(layout) + release.stale(layout)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if not problems:
+        print("release/ is fresh and leaks nothing")
+    return 1 if problems else 0
+
+
+def cmd_hub(args) -> int:
+    env = os.environ
+    for name, value in (("ARENA_HUB_IP", args.ip), ("ARENA_HUB_PORT", args.port),
+                        ("ARENA_HUB_HUB_PORT", args.hub_port),
+                        ("ARENA_HUB_PROXY_API_PORT", args.proxy_api_port),
+                        ("ARENA_HUB_FORMGRADER_PORT", args.formgrader_port),
+                        ("ARENA_HUB_DATA_DIR", args.data_dir)):
+        if value is not None:
+            env[name] = str(value)
+    # Servers, kernels and nbgrader (which runs `alembic`) find this venv's programs first.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    settings = HubSettings()
+    busy = [f"{settings.ip}:{p}" if p == settings.port else f"127.0.0.1:{p}"
+            for p in (settings.port, settings.hub_port, settings.proxy_api_port,
+                      settings.formgrader_port)
+            if not _port_free(settings.ip if p == settings.port else "127.0.0.1", p)]
+    if busy:
+        print(f"arena-hub: cannot start: {', '.join(busy)} already in use (is another hub "
+              "running?). Stop it or choose other ports (--port, --hub-port, --proxy-api-port, "
+              "--formgrader-port).", file=sys.stderr)
+        return 2
+    layout = settings.layout
+    layout.runtime.mkdir(parents=True, exist_ok=True)
+    ensure_exchange(layout)
+    passwords = cohort.create_demo(settings.cohort_file)
+    if passwords:
+        print("Demo cohort created. These passwords are shown once and stored only as hashes:")
+        users = cohort.load(settings.cohort_file)
+        for name, password in passwords.items():
+            print(f"  {users[name]['role']:<10} {name:<10} {password}")
+    print(f"ARENA Hub on http://{settings.ip}:{settings.port}/  (Ctrl-C stops it)", flush=True)
+    jupyterhub = str(Path(sys.executable).parent / "jupyterhub")
+    os.execv(jupyterhub, [jupyterhub, "-f", str(HUB_CONFIG_DIR / "jupyterhub_config.py"),
+                          *args.jupyterhub_args])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="arena-hub", description=__doc__)
+    sub = parser.add_subparsers(dest="verb", required=True)
+
+    p = sub.add_parser("build", help="generate release/ from source/ (nbgrader) and check it")
+    p.add_argument("ids", nargs="*", help="assignment ids (default: all)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("check", help="fail if release/ is stale or leaks solutions/hidden tests")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("hub", help="start the embedded hub (creates the demo cohort once)")
+    p.add_argument("--ip", help="public address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="public port (default 8000)")
+    p.add_argument("--hub-port", type=int, help="hub API port (default 8081)")
+    p.add_argument("--proxy-api-port", type=int, help="proxy API port (default 8001)")
+    p.add_argument("--formgrader-port", type=int, help="formgrader service port (default 8002)")
+    p.add_argument("--data-dir", help="runtime state directory (default: the course root)")
+    p.add_argument("jupyterhub_args", nargs="*", help="extra jupyterhub arguments (after --)")
+    p.set_defaults(func=cmd_hub)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The embedded hub: settings, and how they become JupyterHub configuration.
+
+``hub_config/jupyterhub_config.py`` builds a :class:`HubSettings` and calls :meth:`apply`.
+Each setting is a trait whose default comes from an ``ARENA_HUB_*`` environment variable, so the
+CLI (``arena-hub hub``), tests and operators all drive the same file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from traitlets import Integer, Unicode, default
+from traitlets.config import Configurable
+
+from . import cohort
+from .course import COURSE_ID, Layout
+
+HUB_CONFIG_DIR = Path(__file__).resolve().parent.parent / "hub_config"
+
+
+def _env_int(name: str, fallback: int) -> int:
+    return int(os.environ.get(name) or fallback)
+
+
+class HubSettings(Configurable):
+    """Settings of the embedded default hub (local processes, sqlite, local exchange)."""
+
+    ip = Unicode(help="Address the public proxy binds to (ARENA_HUB_IP). Loopback by default.")
+    port = Integer(help="Public port of the hub (ARENA_HUB_PORT).")
+    hub_port = Integer(help="Port of the hub's internal API (ARENA_HUB_HUB_PORT).")
+    proxy_api_port = Integer(help="Port of configurable-http-proxy's API (ARENA_HUB_PROXY_API_PORT).")
+    formgrader_port = Integer(help="Port of the formgrader service (ARENA_HUB_FORMGRADER_PORT).")
+    data_dir = Unicode(help="Runtime state root (ARENA_HUB_DATA_DIR; default: the course root).")
+    python_bin = Unicode(help="Folder holding jupyterhub-singleuser (default: this Python's).")
+    node_bin = Unicode(help="Folder holding configurable-http-proxy (default: ./node_modules/.bin).")
+
+    @default("ip")
+    def _ip(self):
+        return os.environ.get("ARENA_HUB_IP", "127.0.0.1")
+
+    @default("port")
+    def _port(self):
+        return _env_int("ARENA_HUB_PORT", 8000)
+
+    @default("hub_port")
+    def _hub_port(self):
+        return _env_int("ARENA_HUB_HUB_PORT", 8081)
+
+    @default("proxy_api_port")
+    def _proxy_api_port(self):
+        return _env_int("ARENA_HUB_PROXY_API_PORT", 8001)
+
+    @default("formgrader_port")
+    def _formgrader_port(self):
+        return _env_int("ARENA_HUB_FORMGRADER_PORT", 8002)
+
+    @default("data_dir")
+    def _data_dir(self):
+        return str(Layout.from_env().data_dir)
+
+    @default("python_bin")
+    def _python_bin(self):
+        return str(Path(sys.executable).parent)
+
+    @default("node_bin")
+    def _node_bin(self):
+        return str(Layout.from_env().course_root / "node_modules" / ".bin")
+
+    @property
+    def layout(self) -> Layout:
+        return Layout.from_env({**os.environ, "ARENA_HUB_DATA_DIR": self.data_dir})
+
+    @property
+    def cohort_file(self) -> Path:
+        return self.layout.runtime / "cohort.json"
+
+    def singleuser_cmd(self) -> list[str]:
+        cmd = [str(Path(self.python_bin) / "jupyterhub-singleuser")]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")  # the embedded default runs every server as this user
+        return cmd
+
+    def apply(self, c) -> None:
+        """Write the whole hub configuration into the config object ``c``."""
+        layout = self.layout
+        runtime = layout.runtime
+        runtime.mkdir(parents=True, exist_ok=True)
+        users = cohort.load(self.cohort_file)
+        instructors = cohort.members(users, cohort.INSTRUCTOR)
+        students = cohort.members(users, cohort.STUDENT)
+
+        c.JupyterHub.bind_url = f"http://{self.ip}:{self.port}"
+        c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{self.hub_port}"
+        c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{self.proxy_api_port}"
+        c.ConfigurableHTTPProxy.command = [str(Path(self.node_bin) / "configurable-http-proxy")]
+        c.ConfigurableHTTPProxy.pid_file = str(runtime / "proxy.pid")
+        c.JupyterHub.db_url = f"sqlite:///{runtime / 'jupyterhub.sqlite'}"
+        c.JupyterHub.cookie_secret_file = str(runtime / "jupyterhub_cookie_secret")
+        c.JupyterHub.pid_file = str(runtime / "jupyterhub.pid")
+
+        c.JupyterHub.authenticator_class = cohort.CohortAuthenticator
+        c.CohortAuthenticator.cohort_file = str(self.cohort_file)
+        c.Authenticator.allowed_users = set(users)
+
+        # Every user server is a local process of this OS user: no isolation (see README).
+        c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+        c.SimpleLocalProcessSpawner.home_dir_template = str(runtime / "home" / "{username}")
+        c.Spawner.cmd = self.singleuser_cmd()
+        c.Spawner.default_url = "/lab"
+        c.Spawner.start_timeout = 120
+        c.Spawner.http_timeout = 90
+        c.Spawner.environment = {
+            # Student-side config: nbgrader exchange + hub identity, instructor extensions off.
+            "JUPYTER_CONFIG_PATH": str(HUB_CONFIG_DIR / "student"),
+            "ARENA_HUB_EXCHANGE_DIR": str(layout.exchange),
+            "ARENA_HUB_SIZE": os.environ.get("ARENA_HUB_SIZE", "fast"),
+            "PYTHONNOUSERSITE": "1",
+        }
+
+        # The formgrader: an nbgrader server in the course directory, run by the hub.
+        c.JupyterHub.services = [
+            {
+                "name": COURSE_ID,
+                "url": f"http://127.0.0.1:{self.formgrader_port}",
+                "command": self.singleuser_cmd(),
+                "cwd": str(layout.course_root),
+                "oauth_no_confirm": True,
+                "environment": {
+                    "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+                    "ARENA_HUB_DATA_DIR": str(layout.data_dir),
+                    "ARENA_HUB_COURSE_ROOT": str(layout.course_root),
+                    "PATH": f"{self.python_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+                },
+            }
+        ]
+        c.JupyterHub.load_groups = {
+            cohort.GRADERS_GROUP: {"users": instructors},
+            cohort.STUDENTS_GROUP: {"users": students},
+        }
+        c.JupyterHub.load_roles = [
+            {
+                "name": f"{COURSE_ID}-grader",
+                "description": "Open the course's formgrader service.",
+                "scopes": [f"access:services!service={COURSE_ID}", "self"],
+                "groups": [cohort.GRADERS_GROUP],
+            },
+        ]
+        # Idle student servers go away after an hour (jupyterhub-idle-culler in deployments).
+        c.JupyterHub.last_activity_interval = 60
+
+
+def node_bin_ok(settings: HubSettings) -> bool:
+    return shutil.which("configurable-http-proxy", path=settings.node_bin) is not None
