@@ -1,0 +1,64 @@
+"""Shared test helpers: scratch course directories and real nbgrader autograding."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from arena_hub import release
+from arena_hub.course import COURSE_ID, Layout
+
+REPO = Layout.from_env({}).course_root
+
+
+def scratch_course(tmp: Path, with_release: bool = True) -> Layout:
+    """A copy of the course (source/, release/, nbgrader config) with its own runtime state."""
+    layout = Layout(tmp / "course", tmp / "data", tmp / "data" / "runtime" / "exchange",
+                    f"sqlite:///{tmp / 'data' / 'gradebook.db'}")
+    layout.course_root.mkdir(parents=True)
+    layout.data_dir.mkdir(parents=True)
+    shutil.copytree(REPO / "source", layout.source)
+    if with_release:
+        shutil.copytree(REPO / "release", layout.release)
+    shutil.copy(REPO / "nbgrader_config.py", layout.course_root)
+    return layout
+
+
+def notebook(layout: Layout, step: str, assignment_id: str) -> nbformat.NotebookNode:
+    base = layout.source if step == "source" else layout.release
+    return nbformat.read(base / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+
+
+def graded_cells(nb) -> dict[str, float]:
+    """grade_id -> points of every autograded test cell."""
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
+    }
+
+
+def submit_files(layout: Layout, assignment_id: str, submissions: dict[str, nbformat.NotebookNode]):
+    for student, nb in submissions.items():
+        dest = layout.data_dir / "submitted" / student / assignment_id
+        dest.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, dest / f"{assignment_id}.ipynb")
+
+
+def scores(layout: Layout, assignment_id: str, student: str) -> dict[str, float]:
+    """grade cell -> score of one student's autograded notebook, from the gradebook."""
+    with Gradebook(layout.gradebook_url, COURSE_ID) as gb:
+        nb = gb.find_submission_notebook(assignment_id, assignment_id, student)
+        return {g.name: g.score for g in nb.grades if g.auto_score is not None or g.max_score}
+
+
+def autograde(layout: Layout, assignment_id: str, submissions: dict[str, nbformat.NotebookNode]):
+    """Generate the assignment, file the submissions, run `nbgrader autograde` once for all."""
+    release.build(layout, [assignment_id])
+    submit_files(layout, assignment_id, submissions)
+    proc = release.nbgrader(layout, "autograde", assignment_id, "--force")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {student: scores(layout, assignment_id, student) for student in submissions}
