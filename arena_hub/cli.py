@@ -11,7 +11,7 @@ from pathlib import Path
 from . import cohort, release
 from .course import Layout
 from .exchange import ensure_exchange
-from .hub import HUB_CONFIG_DIR, HubSettings
+from .hub import HUB_CONFIG_DIR, HubSettings, node_bin_ok
 
 
 def _port_free(ip: str, port: int) -> bool:
@@ -55,6 +55,10 @@ def cmd_hub(args) -> int:
     # Servers, kernels and nbgrader (which runs `alembic`) find this venv's programs first.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     settings = HubSettings()
+    if not node_bin_ok(settings):
+        print(f"arena-hub: configurable-http-proxy not found in {settings.node_bin}; run bin/setup "
+              "(npm ci) first.", file=sys.stderr)
+        return 2
     busy = [f"{settings.ip}:{p}" if p == settings.port else f"127.0.0.1:{p}"
             for p in (settings.port, settings.hub_port, settings.proxy_api_port,
                       settings.formgrader_port)

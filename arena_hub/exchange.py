@@ -45,6 +45,7 @@ def configure_student(c, layout: Layout | None = None, env=None) -> None:
     c.CourseDirectory.student_id = hub_student_id(env)
     c.Exchange.root = str(layout.exchange)
     c.Exchange.path_includes_course = False
+    c.ExchangeFactory.submit = "arena_hub.exchange.CheckedSubmit"
 
 
 def ensure_exchange(layout: Layout) -> Path:
@@ -62,3 +63,59 @@ def ensure_exchange(layout: Layout) -> Path:
     layout.exchange.chmod(0o755)
     course.chmod(0o755)
     return layout.exchange
+
+
+# ----------------------------------------------------------------------------------------------
+# Submission checks (nbgrader's ExchangeFactory.submit seam)
+
+def _graded_ids(nb) -> set[str]:
+    return {
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id")
+        and any(c.metadata["nbgrader"].get(k) for k in ("grade", "solution", "locked", "task"))
+    }
+
+
+def submission_problems(submission_dir: Path, release_dir: Path) -> list[str]:
+    """What would make this submission ungradable, in words a student can act on."""
+    import nbformat
+
+    problems = []
+    for released in sorted(Path(release_dir).glob("*.ipynb")):
+        mine = Path(submission_dir) / released.name
+        if not mine.exists():
+            problems.append(f"{released.name} is missing from your assignment folder")
+            continue
+        try:
+            nb = nbformat.read(mine, as_version=4)
+        except Exception as e:  # nbformat raises several kinds; all mean "not a notebook"
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            problems.append(f"{released.name} is not a valid notebook ({first}); "
+                            "open it in JupyterLab and save it again, or fetch a fresh copy")
+            continue
+        missing = _graded_ids(nbformat.read(released, as_version=4)) - _graded_ids(nb)
+        if missing:
+            problems.append(
+                f"{released.name}: the graded cell(s) {', '.join(sorted(missing))} were deleted or "
+                "lost their grading metadata; copy them back from a freshly fetched notebook"
+            )
+    return problems
+
+
+from nbgrader.exchange.default.submit import ExchangeSubmit  # noqa: E402
+
+
+class CheckedSubmit(ExchangeSubmit):
+    """nbgrader's submit, refusing notebooks that could not be graded.
+
+    The check runs before anything is copied, so a refused submission changes nothing: the
+    student's files and earlier submissions stay as they were.
+    """
+
+    def copy_files(self):
+        self.init_release()
+        problems = submission_problems(Path(self.src_path), Path(self.release_path))
+        if problems:
+            self.fail("Submission refused, nothing was submitted:\n- " + "\n- ".join(problems))
+        super().copy_files()

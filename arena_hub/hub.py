@@ -18,7 +18,10 @@ from traitlets.config import Configurable
 from . import cohort
 from .course import COURSE_ID, Layout
 
-HUB_CONFIG_DIR = Path(__file__).resolve().parent.parent / "hub_config"
+#: The checkout this package is installed from (hub config, node modules), which need not be
+#: the course root that a deployment or a test points ARENA_HUB_COURSE_ROOT at.
+INSTALL_ROOT = Path(__file__).resolve().parent.parent
+HUB_CONFIG_DIR = INSTALL_ROOT / "hub_config"
 
 
 def _env_int(name: str, fallback: int) -> int:
@@ -67,7 +70,7 @@ class HubSettings(Configurable):
 
     @default("node_bin")
     def _node_bin(self):
-        return str(Layout.from_env().course_root / "node_modules" / ".bin")
+        return str(INSTALL_ROOT / "node_modules" / ".bin")
 
     @property
     def layout(self) -> Layout:

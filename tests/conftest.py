@@ -1,0 +1,148 @@
+"""Fixtures that start real parts: a JupyterHub + configurable-http-proxy on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from arena_hub.course import Layout
+from tests.helpers import REPO, scratch_course
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def free_ports(n: int) -> list[int]:
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+@dataclass
+class Hub:
+    url: str
+    layout: Layout
+    passwords: dict[str, str]
+    proc: subprocess.Popen
+    log: Path
+    ports: dict[str, int]
+    sessions: dict = field(default_factory=dict)
+
+    def login(self, user: str, password: str | None = None) -> requests.Session:
+        """Log in through the hub's login form, as a browser would; returns the cookie session."""
+        s = requests.Session()
+        r = s.get(f"{self.url}/hub/login")
+        r.raise_for_status()
+        r = s.post(f"{self.url}/hub/login", data={
+            "username": user,
+            "password": self.passwords[user] if password is None else password,
+            "_xsrf": s.cookies.get("_xsrf"),
+        }, allow_redirects=False)
+        s.login_status = r.status_code
+        return s
+
+    def token(self, user: str) -> str:
+        """An API token for ``user``, made by the user's own logged-in session."""
+        if user not in self.sessions:
+            s = self.login(user)
+            assert s.login_status == 302, f"login of {user} failed ({s.login_status})"
+            r = s.post(f"{self.url}/hub/api/users/{user}/tokens",
+                       headers={"X-XSRFToken": s.cookies.get("_xsrf")},
+                       json={"note": "tests", "expires_in": 3600})
+            r.raise_for_status()
+            self.sessions[user] = r.json()["token"]
+        return self.sessions[user]
+
+    def api(self, user: str, method: str, path: str, **kw) -> requests.Response:
+        headers = {"Authorization": f"token {self.token(user)}", **kw.pop("headers", {})}
+        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=120, **kw)
+
+    def start_server(self, user: str, timeout: float = 120) -> float:
+        """Start ``user``'s server through the hub API; return the seconds it took to be ready."""
+        t0 = time.monotonic()
+        r = self.api(user, "POST", f"/hub/api/users/{user}/server")
+        assert r.status_code in (201, 202), r.text
+        while time.monotonic() - t0 < timeout:
+            info = self.api(user, "GET", f"/hub/api/users/{user}").json()
+            server = info.get("servers", {}).get("")
+            if server and server.get("ready"):
+                return time.monotonic() - t0
+            time.sleep(0.5)
+        raise AssertionError(f"{user}'s server did not become ready in {timeout}s; see {self.log}")
+
+
+def start_hub(layout: Layout, log: Path, ports: dict[str, int]) -> subprocess.Popen:
+    """Start the hub exactly as the README's command does (`arena-hub hub`)."""
+    env = dict(os.environ, ARENA_HUB_COURSE_ROOT=str(layout.course_root), PYTHONUNBUFFERED="1")
+    env.pop("ARENA_HUB_EXCHANGE_DIR", None)
+    cmd = [str(Path(sys.executable).parent / "arena-hub"), "hub", "--data-dir", str(layout.data_dir),
+           "--port", str(ports["port"]), "--hub-port", str(ports["hub"]),
+           "--proxy-api-port", str(ports["proxy_api"]), "--formgrader-port", str(ports["formgrader"])]
+    return subprocess.Popen(cmd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_tree(proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Stop a process and everything it started, by PID (servers run in their own sessions)."""
+    try:
+        tree = [proc.pid] + [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = [proc.pid]
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pid in tree:
+        try:
+            psutil.Process(pid).kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hub")
+    layout = scratch_course(tmp)
+    names = ("port", "hub", "proxy_api", "formgrader")
+    ports = dict(zip(names, free_ports(len(names))))
+    log = tmp / "hub.log"
+    proc = start_hub(layout, log, ports)
+    url = f"http://127.0.0.1:{ports['port']}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, f"hub exited early:\n{log.read_text()}"
+            try:
+                if requests.get(f"{url}/hub/api", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, f"hub did not come up:\n{log.read_text()}"
+            time.sleep(0.5)
+        text = log.read_text()
+        passwords = dict(re.findall(r"^\s+(?:instructor|student)\s+(\S+)\s+(\S+)$", text, re.M))
+        assert set(passwords) == {"instructor", "alice", "bob", "carol"}, text
+        yield Hub(url, layout, passwords, proc, log, ports)
+    finally:
+        stop_tree(proc)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "hub.log").write_text(log.read_text())

@@ -1,0 +1,154 @@
+"""The whole course loop on a real hub: release, fetch, submit, collect, autograde, feedback.
+
+Starts `arena-hub hub` (jupyterhub + configurable-http-proxy + the formgrader service) on free
+loopback ports in a scratch copy of the course; students and the instructor act over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.hub
+
+AID = "c0d0-prereqs"
+FORM = "/services/arena/formgrader/api"
+NB_PATH = f"{AID}/{AID}.ipynb"
+
+
+def formgrader(hub, method, path, **kw):
+    r = hub.api("instructor", method, f"{FORM}{path}", **kw)
+    assert r.status_code == 200, f"{method} {path}: {r.status_code} {r.text[:500]}"
+    body = r.json()
+    if isinstance(body, dict) and "success" in body:
+        assert body["success"], f"{method} {path}: {body}"
+    return body
+
+
+def student_action(hub, user, action):
+    r = hub.api(user, "POST", f"/user/{user}/assignments/{action}",
+                data={"assignment_id": AID, "course_id": "arena"})
+    assert r.status_code == 200, f"{user} {action}: {r.status_code} {r.text[:500]}"
+    return r.json()
+
+
+def read_nb(hub, user) -> nbformat.NotebookNode:
+    r = hub.api(user, "GET", f"/user/{user}/api/contents/{NB_PATH}")
+    assert r.status_code == 200, r.text
+    return nbformat.from_dict(r.json()["content"])
+
+
+def write(hub, user, path, content, kind="notebook"):
+    body = {"type": kind, "format": "text" if kind == "file" else "json", "content": content}
+    r = hub.api(user, "PUT", f"/user/{user}/api/contents/{path}", json=body)
+    assert r.status_code in (200, 201), r.text
+
+
+def with_solutions(released: nbformat.NotebookNode, source: nbformat.NotebookNode):
+    """The student's notebook with every solution cell answered as in the reference."""
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.from_dict(released)
+    for c in nb.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            c.source = answers[gid]
+    return nb
+
+
+def test_wrong_password_is_refused(hub):
+    s = hub.login("alice", "not-her-password")
+    assert s.login_status == 403
+    r = s.get(f"{hub.url}/hub/home", allow_redirects=False)
+    assert r.status_code == 302 and "/hub/login" in r.headers["Location"]
+
+
+def test_student_cannot_open_formgrader(hub):
+    assert hub.api("alice", "GET", "/services/arena/formgrader/").status_code == 403
+    assert hub.api("alice", "GET", f"{FORM}/assignments").status_code == 403
+    assert hub.api("instructor", "GET", f"{FORM}/assignments").status_code == 200
+
+
+def test_second_hub_on_a_used_port_fails_clearly(hub, tmp_path):
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "arena-hub"), "hub", "--data-dir", str(tmp_path),
+         "--port", str(hub.ports["port"])],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert f"127.0.0.1:{hub.ports['port']} already in use" in proc.stderr
+    assert not (tmp_path / "runtime" / "cohort.json").exists(), "a refused start must write nothing"
+
+
+def test_course_loop(hub):
+    layout = hub.layout
+    source = nbformat.read(layout.source / AID / f"{AID}.ipynb", as_version=4)
+
+    # The instructor generates and releases day 0.0 from the formgrader.
+    formgrader(hub, "POST", f"/assignment/{AID}/assign")
+    formgrader(hub, "POST", f"/assignment/{AID}/release")
+
+    # Two students log in, start their servers and fetch through the assignment-list API.
+    spawn = {user: hub.start_server(user) for user in ("alice", "bob")}
+    (ARTIFACTS / "spawn-seconds.json").write_text(json.dumps(spawn))
+    for user in ("alice", "bob"):
+        listed = hub.api(user, "GET", f"/user/{user}/assignments",
+                         params={"course_id": "arena"}).json()
+        assert [(a["assignment_id"], a["status"]) for a in listed["value"]] == [(AID, "released")]
+        after = student_action(hub, user, "fetch")
+        assert [a["status"] for a in after["value"]] == ["fetched"]
+    released = read_nb(hub, "bob")
+
+    # Bad input loses nothing: a malformed notebook and one with a deleted test cell are refused.
+    write(hub, "bob", NB_PATH, "{ this is not a notebook", kind="file")
+    refused = student_action(hub, "bob", "submit")
+    assert not refused["success"] and "is not a valid notebook" in refused["value"]
+    broken = nbformat.from_dict(released)
+    broken.cells = [c for c in broken.cells
+                    if c.metadata.get("nbgrader", {}).get("grade_id") != "test_rearrange_1"]
+    write(hub, "bob", NB_PATH, broken)
+    refused = student_action(hub, "bob", "submit")
+    assert not refused["success"] and "test_rearrange_1 were deleted" in refused["value"]
+    assert not list((layout.exchange / "arena" / "inbound").glob("bob+*")), "refusals must file nothing"
+    assert [c.source for c in read_nb(hub, "bob").cells] == [c.source for c in broken.cells], \
+        "the student's notebook must be untouched"
+
+    # bob submits the untouched notebook; alice submits twice, the second time her solutions.
+    write(hub, "bob", NB_PATH, released)
+    assert student_action(hub, "bob", "submit")["success"] is not False
+    assert student_action(hub, "alice", "submit")["success"] is not False
+    time.sleep(1.1)  # submissions are told apart by timestamp
+    write(hub, "alice", NB_PATH, with_solutions(released, source))
+    assert student_action(hub, "alice", "submit")["success"] is not False
+    inbound = sorted(p.name.split("+")[0] for p in (layout.exchange / "arena" / "inbound").iterdir())
+    assert inbound == ["alice", "alice", "bob"], "every submission is kept in the exchange"
+
+    # The instructor collects, autogrades, generates and releases feedback.
+    formgrader(hub, "POST", f"/assignment/{AID}/collect")
+    assert sorted(p.name for p in (layout.data_dir / "submitted").iterdir()) == ["alice", "bob"]
+    for user in ("alice", "bob"):
+        formgrader(hub, "POST", f"/submission/{AID}/{user}/autograde")
+    formgrader(hub, "POST", f"/assignment/{AID}/generate_feedback")
+    formgrader(hub, "POST", f"/assignment/{AID}/release_feedback")
+
+    subs = {s["student"]: s for s in formgrader(hub, "GET", f"/submissions/{AID}")}
+    assert (subs["alice"]["score"], subs["alice"]["max_score"]) == (100, 100)
+    assert (subs["bob"]["score"], subs["bob"]["max_score"]) == (0, 100)
+
+    # Each student fetches feedback, and gets only their own.
+    for user, score in (("alice", 100), ("bob", 0)):
+        student_action(hub, user, "fetch_feedback")
+        r = hub.api(user, "GET", f"/user/{user}/api/contents/{AID}/feedback")
+        assert r.status_code == 200, f"{user} has no feedback folder: {r.text}"
+        stamps = [e["path"] for e in r.json()["content"]]
+        assert len(stamps) == 1, f"{user} should get feedback for the one graded submission: {stamps}"
+        html = hub.api(user, "GET", f"/user/{user}/api/contents/{stamps[0]}/{AID}.html").json()["content"]
+        (ARTIFACTS / f"feedback-{user}.html").write_text(html)
+        assert f"(Score: {float(score)} / 100.0)" in html, f"{user}'s feedback does not show score {score}"
