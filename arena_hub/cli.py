@@ -16,6 +16,8 @@ from .hub import HUB_CONFIG_DIR, HubSettings, node_bin_ok
 
 def _port_free(ip: str, port: int) -> bool:
     with socket.socket() as s:
+        # Like the servers themselves: a port in TIME_WAIT after a recent stop is free to reuse.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((ip, port))
         except OSError:

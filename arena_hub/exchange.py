@@ -60,7 +60,8 @@ def ensure_exchange(layout: Layout) -> Path:
         path = course / sub
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(mode)
-    layout.exchange.chmod(0o755)
+    # nbgrader itself resets the exchange root to 0o777 on release; start it that way.
+    layout.exchange.chmod(0o777)
     course.chmod(0o755)
     return layout.exchange
 
