@@ -79,6 +79,7 @@ def cmd_hub(args) -> int:
         users = cohort.load(settings.cohort_file)
         for name, password in passwords.items():
             print(f"  {users[name]['role']:<10} {name:<10} {password}")
+    cohort.sync_gradebook(cohort.load(settings.cohort_file), layout.gradebook_url)
     print(f"ARENA Hub on http://{settings.ip}:{settings.port}/  (Ctrl-C stops it)", flush=True)
     jupyterhub = str(Path(sys.executable).parent / "jupyterhub")
     os.execv(jupyterhub, [jupyterhub, "-f", str(HUB_CONFIG_DIR / "jupyterhub_config.py"),

@@ -99,3 +99,13 @@ class CohortAuthenticator(Authenticator):
 
     def check_allowed(self, username, authentication=None):
         return username in self._users()
+
+
+def sync_gradebook(users: dict, db_url: str) -> None:
+    """Register the cohort's students in the nbgrader gradebook, so the formgrader lists them
+    (with their hub names) before they submit anything."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, COURSE_ID) as gb:
+        for name in members(users, STUDENT):
+            gb.update_or_create_student(name, first_name=name, last_name="")
