@@ -121,6 +121,7 @@ def stop_tree(proc: subprocess.Popen, timeout: float = 60) -> None:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hub")
+    ARTIFACTS.mkdir(exist_ok=True)
     layout = scratch_course(tmp)
     names = ("port", "hub", "proxy_api", "formgrader")
     ports = dict(zip(names, free_ports(len(names))))
@@ -144,5 +145,4 @@ def hub(tmp_path_factory):
         yield Hub(url, layout, passwords, proc, log, ports)
     finally:
         stop_tree(proc)
-        ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "hub.log").write_text(log.read_text())

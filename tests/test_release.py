@@ -74,4 +74,4 @@ def test_stale_check_catches_an_edited_source(scratch):
     nb = nbformat.read(path, as_version=4)
     nb.cells[0].source += "\n\nOne more sentence."
     nbformat.write(nb, path)
-    assert release.stale(scratch) == ["release/c0d0-prereqs.ipynb differs from a fresh build"]
+    assert release.stale(scratch) == ["release/c0d0-prereqs/c0d0-prereqs.ipynb differs from a fresh build"]
