@@ -45,6 +45,21 @@ def cmd_check(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_grade(args) -> int:
+    from .grading import engine
+
+    layout = Layout.from_env()
+    try:
+        report = engine.grade(layout, args.assignment_id, args.student or None,
+                              workers=args.workers, force=args.force)
+    except ValueError as e:
+        print(f"arena-hub grade: {e}", file=sys.stderr)
+        return 2
+    print(f"graded {len(report.graded)}, failed {len(report.failed)}, "
+          f"skipped {len(report.skipped)} (already graded; --force regrades)")
+    return 0
+
+
 def cmd_hub(args) -> int:
     env = os.environ
     for name, value in (("ARENA_HUB_IP", args.ip), ("ARENA_HUB_PORT", args.port),
@@ -96,6 +111,13 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("check", help="fail if release/ is stale or leaks solutions/hidden tests")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("grade", help="autograde collected submissions in parallel, sandboxed")
+    p.add_argument("assignment_id")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("hub", help="start the embedded hub (creates the demo cohort once)")
     p.add_argument("--ip", help="public address (default 127.0.0.1)")

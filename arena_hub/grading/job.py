@@ -1,0 +1,71 @@
+"""One grading job: one student's latest submission of one assignment, and its resources."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..course import Layout
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """Everything a backend needs to grade one submission, whatever runs it."""
+
+    assignment_id: str
+    student_id: str
+    timestamp: str  # the submission's timestamp.txt ('' if none): identifies what was graded
+    cpus: float = 1.0
+    memory_mib: int = 2048
+    gpus: int = 0
+    world_size: int = 1
+    timeout_seconds: int = 180
+    cell_timeout_seconds: int = 30
+    max_pids: int = 256
+    max_file_mib: int = 64
+    network: bool = False
+    image: str = "arena-hub-grader"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        safe = re.sub(r"[^a-z0-9-]", "-", self.student_id.lower())
+        return f"{self.assignment_id}--{safe}"[:100]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "GradingJob":
+        return cls(**json.loads(text))
+
+
+def read_timestamp(submission_dir: Path) -> str:
+    path = submission_dir / "timestamp.txt"
+    return path.read_text().strip() if path.exists() else ""
+
+
+def plan(layout: Layout, assignment_id: str, students: list[str] | None = None) -> list[GradingJob]:
+    """A job for each collected submission (``submitted/<student>/<id>/``) of the assignment."""
+    spec = layout.spec(assignment_id).grading_spec
+    found = sorted(p.parent.name for p in layout.submitted.glob(f"*/{assignment_id}") if p.is_dir())
+    if students:
+        missing = sorted(set(students) - set(found))
+        if missing:
+            raise ValueError(f"no collected submission of {assignment_id} for: {', '.join(missing)}")
+        found = [s for s in found if s in set(students)]
+    return [
+        GradingJob(
+            assignment_id=assignment_id,
+            student_id=student,
+            timestamp=read_timestamp(layout.submitted / student / assignment_id),
+            memory_mib=spec.memory_mib,
+            gpus=spec.gpus,
+            world_size=spec.world_size,
+            timeout_seconds=spec.effective_timeout,
+            cell_timeout_seconds=spec.cell_timeout_seconds,
+        )
+        for student in found
+    ]

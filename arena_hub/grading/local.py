@@ -1,0 +1,187 @@
+"""The local backend: grading runs as confined child processes of this host.
+
+Each job is forked from this (already imported) process, so a run costs no interpreter or
+nbgrader start-up. The child joins the job's cgroup (memory, process count), starts a new
+session, enters private mount and network namespaces (source/, the gradebook, other runs and
+the rest of the course hidden; loopback only), sets resource limits, and runs nbgrader's
+Autograde; the kernel it starts runs under a uid of its own (see ``kernel``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from ..course import Layout
+from . import runner, sandbox
+from .job import GradingJob
+
+KERNEL_UID_BASE = 61000  # one uid per worker slot, so concurrent runs cannot read each other
+
+
+@dataclass
+class Outcome:
+    job: GradingJob
+    ok: bool
+    reason: str = ""
+    seconds: float = 0.0
+    work: Path | None = None
+
+
+@dataclass
+class _Running:
+    job: GradingJob
+    pid: int
+    slot: int
+    work: Path
+    started: float
+    cgroup: sandbox.JobCgroup | None
+    timed_out: bool = False
+
+
+@dataclass
+class LocalBackend:
+    layout: Layout
+    workers: int = 2
+    work_root: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "arena-hub-grading")
+    caps: sandbox.Capabilities = field(default_factory=sandbox.capabilities)
+    extra_hidden: list[Path] = field(default_factory=list)
+
+    def hidden_paths(self) -> list[Path]:
+        home = Path.home()
+        return [self.layout.course_root, self.layout.data_dir, Path(tempfile.gettempdir()),
+                Path("/root"), Path("/home"), home, *self.extra_hidden]
+
+    def kept_paths(self, work: Path) -> list[Path]:
+        from ..hub import INSTALL_ROOT
+
+        return [Path(sys.prefix), INSTALL_ROOT / "arena_hub", work]
+
+    # ------------------------------------------------------------------------------------------
+
+    def _start(self, job: GradingJob, slot: int, submission: Path, release_dir: Path,
+               template_db: Path) -> _Running:
+        work = self.work_root / job.id
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        kernel_uid = KERNEL_UID_BASE + slot if self.caps.root else None
+        runner.prepare(work, job, submission, release_dir, template_db, kernel_uid)
+        cg = None
+        if self.caps.cgroups:
+            cg = sandbox.JobCgroup(f"{job.id}-{os.getpid()}", job.memory_mib, job.max_pids)
+        log = os.open(work / "grading.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: confine, then grade
+            rc = 70
+            try:
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.setsid()
+                if cg:
+                    cg.join()
+                if self.caps.namespaces:
+                    sandbox.enter_namespaces(self.hidden_paths(), self.kept_paths(work))
+                sandbox.set_limits(job.max_file_mib)
+                os.environ.clear()
+                os.environ.update(runner.environment(work, job))
+                os.chdir(work)
+                rc = runner.autograde(work, job, kernel_uid)
+            except BaseException as e:  # noqa: BLE001 -- report anything, then exit
+                print(f"grading run failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            finally:
+                os._exit(rc)
+        os.close(log)
+        return _Running(job, pid, slot, work, time.monotonic(), cg)
+
+    def _kill(self, run: _Running) -> None:
+        if run.cgroup:
+            run.cgroup.kill_all()
+            return
+        # No cgroups: the run's process group, and every descendant we can still find (kernels
+        # start in sessions of their own).
+        try:
+            tree = psutil.Process(run.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            tree = []
+        for proc in tree:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        try:
+            os.killpg(run.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _finish(self, run: _Running, status: int) -> Outcome:
+        self._kill(run)  # the kernel and anything the student started die with the run
+        seconds = time.monotonic() - run.started
+        oom = run.cgroup.oom_killed() if run.cgroup else False
+        if run.cgroup:
+            run.cgroup.remove()
+        code = os.waitstatus_to_exitcode(status)
+        log = (run.work / "grading.log").read_text(errors="replace")[-20000:]
+        if run.timed_out:
+            return Outcome(run.job, False, f"stopped after the {run.job.timeout_seconds}s time limit "
+                           "of the whole notebook (an endless loop?)", seconds, run.work)
+        if code == 0:
+            return Outcome(run.job, True, "", seconds, run.work)
+        if oom:
+            reason = f"ran out of memory (limit {run.job.memory_mib} MiB) and was stopped"
+        elif "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
+            reason = ("the notebook's kernel died (it exited, was killed, or hit the memory limit "
+                      f"of {run.job.memory_mib} MiB)")
+        else:
+            errors = [ln for ln in log.splitlines() if "ERROR" in ln or "failed" in ln]
+            reason = errors[-1].strip() if errors else f"the grading run exited with code {code}"
+        return Outcome(run.job, False, reason, seconds, run.work)
+
+    def run(self, jobs: list[GradingJob], inputs, on_start=None, on_done=None) -> list[Outcome]:
+        """Grade ``jobs``; ``inputs(job) -> (submission_dir, release_dir, template_db)``."""
+        self.work_root.mkdir(parents=True, exist_ok=True)
+        self.work_root.chmod(0o711)
+        queue = list(jobs)
+        running: dict[int, _Running] = {}
+        free = list(range(self.workers))
+        outcomes = []
+        try:
+            while queue or running:
+                while queue and free:
+                    job = queue.pop(0)
+                    run = self._start(job, free.pop(0), *inputs(job))
+                    running[run.pid] = run
+                    if on_start:
+                        on_start(job)
+                pid, status = os.waitpid(-1, os.WNOHANG)
+                if pid in running:
+                    run = running.pop(pid)
+                    free.append(run.slot)
+                    outcome = self._finish(run, status)
+                    outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
+                    continue
+                now = time.monotonic()
+                for run in running.values():
+                    if not run.timed_out and now - run.started > run.job.timeout_seconds:
+                        run.timed_out = True
+                        self._kill(run)
+                time.sleep(0.05)
+        finally:
+            for run in running.values():  # interrupted: leave nothing behind
+                self._kill(run)
+                os.waitpid(run.pid, 0)
+                if run.cgroup:
+                    run.cgroup.remove()
+        return outcomes

@@ -1,0 +1,163 @@
+"""Linux primitives that confine one grading run: cgroups, namespaces, mounts, limits, identity.
+
+Everything here degrades instead of failing: without root (a laptop) there are no cgroups,
+namespaces or separate uids, only resource limits and a process group. ``capabilities()`` says
+what this host gives, and the README says what each missing piece means.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+MS_BIND, MS_REC, MS_PRIVATE, MS_RDONLY, MS_REMOUNT = 4096, 16384, 1 << 18, 1, 32
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    root: bool
+    cgroups: bool  # cgroup v1 memory + pids controllers we may write to
+    namespaces: bool  # mount + network namespaces
+
+    def describe(self) -> str:
+        parts = [
+            "separate uid for student code" if self.root else "student code runs as this user",
+            "cgroup memory/pids limits" if self.cgroups else "rlimits only (no cgroups)",
+            "no network, private mounts" if self.namespaces else "network and files NOT isolated",
+        ]
+        return ", ".join(parts)
+
+
+def capabilities() -> Capabilities:
+    root = os.geteuid() == 0
+    cgroups = root and all(os.access(CGROUP_ROOT / c, os.W_OK) for c in ("memory", "pids"))
+    namespaces = False
+    if root:
+        probe = subprocess.run(["unshare", "--net", "--mount", "true"], capture_output=True)
+        namespaces = probe.returncode == 0
+    return Capabilities(root, cgroups, namespaces)
+
+
+class JobCgroup:
+    """A memory + pids cgroup (v1) holding every process of one job, kernels included."""
+
+    def __init__(self, name: str, memory_mib: int, max_pids: int):
+        self.dirs = [CGROUP_ROOT / c / "arena-hub" / name for c in ("memory", "pids")]
+        for d in self.dirs:
+            d.mkdir(parents=True, exist_ok=True)
+        mem = self.dirs[0]
+        (mem / "memory.limit_in_bytes").write_text(str(memory_mib * 1024 * 1024))
+        swap = mem / "memory.memsw.limit_in_bytes"
+        if swap.exists():  # no swapping past the limit either
+            try:
+                swap.write_text(str(memory_mib * 1024 * 1024))
+            except OSError:
+                pass
+        (self.dirs[1] / "pids.max").write_text(str(max_pids))
+
+    def join(self, pid: int = 0) -> None:
+        for d in self.dirs:
+            (d / "cgroup.procs").write_text(str(pid or os.getpid()))
+
+    def pids(self) -> set[int]:
+        found = set()
+        for d in self.dirs:
+            try:
+                found |= {int(p) for p in (d / "cgroup.procs").read_text().split()}
+            except OSError:
+                pass
+        return found
+
+    def oom_killed(self) -> bool:
+        try:
+            text = (self.dirs[0] / "memory.oom_control").read_text()
+            if "oom_kill " in text:
+                return int(text.split("oom_kill ")[1].split()[0]) > 0
+            return int((self.dirs[0] / "memory.failcnt").read_text()) > 0
+        except (OSError, ValueError, IndexError):
+            return False
+
+    def kill_all(self) -> None:
+        # Freeze-free kill loop: a fork bomb may add processes while we kill; pids.max bounds it.
+        for _ in range(50):
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.02)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for d in self.dirs:
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None):
+    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                       ctypes.c_ulong(flags), data.encode() if data else None), f"mount {target}")
+
+
+def enter_namespaces(hide: list[Path], keep: list[Path]) -> None:
+    """In this (single-threaded, root) process: new mount + network namespaces.
+
+    Every path in ``hide`` is covered by an empty tmpfs; every path in ``keep`` (which may lie
+    inside a hidden one) is bound back at its own path. The network namespace has only loopback.
+    """
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    keep_fds = {p: os.open(p, os.O_RDONLY | os.O_DIRECTORY) for p in map(Path, keep) if p.is_dir()}
+    hidden = []
+    for p in sorted({Path(h) for h in hide if Path(h).exists()}, key=lambda p: len(p.parts)):
+        if any(p.is_relative_to(h) for h in hidden):
+            continue
+        if p.is_dir():
+            _mount("tmpfs", str(p), "tmpfs", 0, "size=1m,mode=755")
+        else:
+            _mount("/dev/null", str(p), None, MS_BIND)
+        hidden.append(p)
+    for p, fd in sorted(keep_fds.items(), key=lambda kv: len(kv[0].parts)):
+        if any(p.is_relative_to(h) for h in hidden):
+            p.mkdir(parents=True, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", str(p), None, MS_BIND | MS_REC)
+        os.close(fd)
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
+
+
+def set_limits(file_mib: int, nofile: int = 1024) -> None:
+    """Limits every process of the job inherits."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_mib * 1024 * 1024,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+
+def drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
