@@ -26,6 +26,9 @@ def sqlite_path(db_url: str) -> Path:
 
 def make_template(course_db_url: str, assignment_id: str, dest: Path) -> Path:
     """Copy the course gradebook, keep only ``assignment_id``'s definition, drop all students."""
+    if not sqlite_path(course_db_url).exists():
+        raise ValueError(f"{assignment_id} is not in the gradebook (there is no gradebook yet): "
+                         "generate it first (`arena-hub build` or the formgrader's Generate button)")
     with Gradebook(course_db_url, COURSE_ID) as gb:
         try:
             gb.find_assignment(assignment_id)
