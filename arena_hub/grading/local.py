@@ -56,9 +56,13 @@ class LocalBackend:
     extra_hidden: list[Path] = field(default_factory=list)
 
     def hidden_paths(self) -> list[Path]:
-        home = Path.home()
-        return [self.layout.course_root, self.layout.data_dir, Path(tempfile.gettempdir()),
-                Path("/root"), Path("/home"), home, *self.extra_hidden]
+        from ..hub import INSTALL_ROOT
+
+        # The course, its runtime state, this checkout (tests and git history hold solutions),
+        # scratch space and home folders; kept_paths() brings back what the run needs.
+        return [self.layout.course_root, self.layout.data_dir, INSTALL_ROOT,
+                Path(tempfile.gettempdir()), Path("/root"), Path("/home"), Path.home(),
+                *self.extra_hidden]
 
     def kept_paths(self, work: Path) -> list[Path]:
         from ..hub import INSTALL_ROOT
@@ -87,6 +91,9 @@ class LocalBackend:
             try:
                 os.dup2(log, 1)
                 os.dup2(log, 2)
+                # Python-level streams may point elsewhere (a test runner's capture): rebind.
+                sys.stdout = open(1, "w", buffering=1, closefd=False)
+                sys.stderr = open(2, "w", buffering=1, closefd=False)
                 os.setsid()
                 if cg:
                     cg.join()
@@ -131,7 +138,8 @@ class LocalBackend:
         if run.cgroup:
             run.cgroup.remove()
         code = os.waitstatus_to_exitcode(status)
-        log = (run.work / "grading.log").read_text(errors="replace")[-20000:]
+        with open(run.work / "grading.log", errors="replace") as f:
+            log = f.read(8_000_000)  # bounded by RLIMIT_FSIZE anyway
         if run.timed_out:
             return Outcome(run.job, False, f"stopped after the {run.job.timeout_seconds}s time limit "
                            "of the whole notebook (an endless loop?)", seconds, run.work)
@@ -139,7 +147,7 @@ class LocalBackend:
             return Outcome(run.job, True, "", seconds, run.work)
         if oom:
             reason = f"ran out of memory (limit {run.job.memory_mib} MiB) and was stopped"
-        elif "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
+        elif "DeadKernelError" in log or "kernel died" in log.lower():
             reason = ("the notebook's kernel died (it exited, was killed, or hit the memory limit "
                       f"of {run.job.memory_mib} MiB)")
         else:
@@ -151,6 +159,9 @@ class LocalBackend:
         """Grade ``jobs``; ``inputs(job) -> (submission_dir, release_dir, template_db)``."""
         self.work_root.mkdir(parents=True, exist_ok=True)
         self.work_root.chmod(0o711)
+        # Orphans of a run (a student's forks whose parent died) are re-parented to us and
+        # reaped by the waitpid below, instead of lingering as zombies.
+        sandbox.set_child_subreaper(True)
         queue = list(jobs)
         running: dict[int, _Running] = {}
         free = list(range(self.workers))
@@ -184,4 +195,11 @@ class LocalBackend:
                 os.waitpid(run.pid, 0)
                 if run.cgroup:
                     run.cgroup.remove()
+            sandbox.set_child_subreaper(False)
+            while True:  # reap what is left
+                try:
+                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                        break
+                except ChildProcessError:
+                    break
         return outcomes

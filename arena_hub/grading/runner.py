@@ -9,9 +9,11 @@ copies next to the notebook), ``gradebook.db`` (the template: the assignment, no
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
@@ -51,13 +53,14 @@ def prepare(work: Path, job: GradingJob, submission: Path, release_dir: Path, te
     (course / "gradebook.db").chmod(0o600)
     home = work / "home"
     (home / "tmp").mkdir(parents=True)
+    (home / ".ipython").mkdir()
     spec = work / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     if kernel_uid is not None:
         argv = [sys.executable, "-m", "arena_hub.grading.kernel", str(kernel_uid), "-f",
                 "{connection_file}"]
-        for p in (home, home / "tmp"):
+        for p in (home, home / "tmp", home / ".ipython"):
             os.chown(p, kernel_uid, kernel_uid)
     (spec / "kernel.json").write_text(json.dumps(
         {"argv": argv, "display_name": "Python 3 (grading)", "language": "python"}))
@@ -98,6 +101,9 @@ def autograde(work: Path, job: GradingJob, kernel_uid: int | None) -> int:
     from nbgrader.converters import Autograde
     from nbgrader.converters.base import NbGraderException
 
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s", stream=sys.stderr,
+                        force=True)  # the forked child may inherit handlers (pytest)
+    warnings.simplefilter("ignore")  # SQLAlchemy/IPython notes; errors are logged, not warned
     course = work / "course"
     c = Config()
     c.CourseDirectory.root = str(course)

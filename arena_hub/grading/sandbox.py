@@ -157,6 +157,11 @@ def set_limits(file_mib: int, nofile: int = 1024) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
 
+def set_child_subreaper(on: bool) -> None:
+    PR_SET_CHILD_SUBREAPER = 36
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0)
+
+
 def drop_privileges(uid: int) -> None:
     os.setgroups([])
     os.setgid(uid)

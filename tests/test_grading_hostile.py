@@ -1,0 +1,250 @@
+"""Hostile submissions are contained and reported, and every other submission grades normally.
+
+One engine run (local backend, 2 workers) grades the reference solution next to one submission
+per attack. Each attack is the reference notebook plus the attack, so any point it loses or any
+failure it causes comes from the attack alone.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import threading
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from nbformat.v4 import new_code_cell
+
+from arena_hub import release
+from arena_hub.grading import engine, sandbox
+from arena_hub.grading.local import KERNEL_UID_BASE
+from tests import mutants
+from tests.helpers import REPO, notebook, scores, scratch_course, submit_files
+
+AID = "c0d0-prereqs"
+LIMITS = {"cell_timeout_seconds": 5, "timeout_seconds": 30, "memory_mib": 1200}
+CAPS = sandbox.capabilities()
+
+
+def with_cell(nb, code: str):
+    """The notebook with an extra student cell right after the provided imports."""
+    nb = nbformat.from_dict(nb)
+    nb.cells.insert(2, new_code_cell(code))
+    return nb
+
+
+def with_solution(nb, exercise: str, code: str):
+    nb = nbformat.from_dict(nb)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == exercise)
+    cell.source = code
+    return nb
+
+
+def with_test_cell(nb, grade_id: str, edit):
+    nb = nbformat.from_dict(nb)
+    edit(next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id))
+    return nb
+
+
+class Listener:
+    """A TCP server on host loopback that records whoever reaches it (nobody should)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.hits, self._stop = [], threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.hits.append(conn.recv(100))
+            conn.close()
+
+    def close(self):
+        self._stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile")
+    layout = scratch_course(tmp)
+    release.build(layout, [AID])
+    src = notebook(layout, "source", AID)
+    listener = Listener()
+    secrets = [layout.source / AID / f"{AID}.ipynb", layout.gradebook,
+               layout.submitted / "reference" / AID / f"{AID}.ipynb", REPO / "source" / AID / f"{AID}.ipynb",
+               REPO / "tests" / "mutants" / "c0d0_prereqs.py"]
+    targets = [layout.source / AID / "pwned.txt", layout.release / AID / "pwned.txt",
+               layout.data_dir / "pwned.txt", Path("/tmp") / f"pwned-{tmp.name}.txt", REPO / "pwned.txt"]
+    buggy = mutants.apply(src, mutants.for_day(AID)[0])  # rearrange_1 wrong: loses test_rearrange_1
+    attacks = {
+        "reference": src,
+        "endless_loop": with_solution(src, "rearrange_1", "def rearrange_1():\n    while True:\n        pass"),
+        "slow_notebook": nbformat.from_dict({**src, "cells": src.cells[:2] + [
+            new_code_cell("import time\ntime.sleep(4)") for _ in range(12)] + src.cells[2:]}),
+        "memory_bomb": with_cell(src, "hog = bytearray(3 * 1024**3)"),
+        "fork_bomb": with_cell(src, (
+            "import os, time\nforks = 0\ntry:\n    while True:\n        if os.fork() == 0:\n"
+            "            time.sleep(600)\n            os._exit(0)\n        forks += 1\n"
+            "except OSError as e:\n    print('fork refused after', forks, type(e).__name__)")),
+        "output_flood": with_cell(src, "import sys\nfor _ in range(300_000):\n    sys.stdout.write('x' * 999 + '\\n')"),
+        "write_outside": with_cell(src, (
+            f"import json\nresult = {{}}\nfor p in {json.dumps([str(t) for t in targets])}:\n"
+            "    try:\n        open(p, 'w').write('pwned')\n        result[p] = 'WROTE'\n"
+            "    except Exception as e:\n        result[p] = type(e).__name__\n"
+            "print('WRITE-ATTEMPTS', json.dumps(result))")),
+        "read_secrets": with_cell(src, (
+            f"import json, os\nresult = {{}}\nfor p in {json.dumps([str(s) for s in secrets])}:\n"
+            "    try:\n        open(p, 'rb').read(1)\n        result[p] = 'READ'\n"
+            "    except Exception as e:\n        result[p] = type(e).__name__\n"
+            f"try:\n    result['listing'] = os.listdir({str(layout.submitted)!r})\n"
+            "except Exception as e:\n    result['listing'] = type(e).__name__\n"
+            "print('READ-ATTEMPTS', json.dumps(result))")),
+        "network": with_cell(src, (
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {listener.port}), timeout=2).sendall(b'LEAK')\n"
+            "    print('NET-CONNECTED')\nexcept OSError as e:\n    print('NET-REFUSED', type(e).__name__)")),
+        "sys_exit": with_cell(src, "import sys\nsys.exit(3)"),
+        "os_exit": with_cell(src, "import os\nos._exit(0)"),
+        "kill_own_kernel": with_cell(src, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+        "kill_the_grader": with_cell(src, (
+            "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n    print('KILLED-PARENT')\n"
+            "except OSError as e:\n    print('KILL-REFUSED', type(e).__name__)")),
+        "edited_test_cell": with_test_cell(buggy, "test_rearrange_1", lambda c: setattr(c, "source", "pass")),
+        "edited_metadata": with_test_cell(buggy, "test_rearrange_1",
+                                          lambda c: c.metadata["nbgrader"].update(points=1000)),
+    }
+    submit_files(layout, AID, attacks)
+    out = io.StringIO()
+    try:
+        report = engine.grade(layout, AID, workers=2, stream=out, limits=LIMITS)
+    finally:
+        listener.close()
+    outcomes = {o.job.student_id: o for o in report.graded}
+    return layout, outcomes, listener, targets, out.getvalue()
+
+
+def outputs(layout, student) -> str:
+    nb = nbformat.read(layout.autograded / student / AID / f"{AID}.ipynb", as_version=4)
+    return "\n".join(o.get("text", "") + o.get("evalue", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []))
+
+
+def total(layout, student) -> float:
+    return sum(scores(layout, AID, student).values())
+
+
+def test_every_other_submission_grades_normally(hostile):
+    layout, outcomes, *_ = hostile
+    assert outcomes["reference"].ok and total(layout, "reference") == 100
+
+
+def test_endless_loop_loses_only_its_test(hostile):
+    layout, outcomes, *_ = hostile
+    assert outcomes["endless_loop"].ok
+    assert scores(layout, AID, "endless_loop")["test_rearrange_1"] == 0
+    assert total(layout, "endless_loop") == 96
+
+
+def test_slow_notebook_is_stopped_at_the_time_limit(hostile):
+    layout, outcomes, *_ = hostile
+    o = outcomes["slow_notebook"]
+    assert not o.ok and "time limit" in o.reason and o.seconds < LIMITS["timeout_seconds"] + 15
+    assert total(layout, "slow_notebook") == 0
+
+
+@pytest.mark.skipif(not CAPS.cgroups, reason="memory limits need cgroups (root)")
+def test_memory_bomb_is_stopped(hostile):
+    layout, outcomes, *_ = hostile
+    o = outcomes["memory_bomb"]
+    assert not o.ok and "memory" in o.reason, o.reason
+    assert total(layout, "memory_bomb") == 0
+
+
+@pytest.mark.skipif(not CAPS.cgroups, reason="process limits need cgroups (root)")
+def test_fork_bomb_is_capped_and_cleaned_up(hostile):
+    layout, outcomes, *_ = hostile
+    # The run finishes (the bomb may cost the student the tests that then cannot start threads).
+    assert outcomes["fork_bomb"].ok
+    text = outputs(layout, "fork_bomb")
+    forks = int(text.split("fork refused after ")[1].split()[0])
+    assert forks < 256
+    left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and
+            KERNEL_UID_BASE <= p.info["uids"].real < KERNEL_UID_BASE + 16]
+    assert not left, f"processes of grading runs still alive: {left}"
+    assert not [p for p in (sandbox.CGROUP_ROOT / "pids" / "arena-hub").iterdir() if p.is_dir()]
+
+
+def test_output_flood_is_contained(hostile):
+    layout, outcomes, *_ = hostile
+    o = outcomes["output_flood"]
+    if o.ok:  # nbgrader caps what it keeps; the rest of the notebook still grades
+        assert total(layout, "output_flood") == 100
+        assert (layout.autograded / "output_flood" / AID / f"{AID}.ipynb").stat().st_size < 5_000_000
+    else:
+        assert "memory" in o.reason or "time limit" in o.reason, o.reason
+
+
+@pytest.mark.skipif(not CAPS.namespaces, reason="file isolation needs mount namespaces (root)")
+def test_writing_outside_the_working_copy_fails(hostile):
+    layout, outcomes, _, targets, _ = hostile
+    assert outcomes["write_outside"].ok and total(layout, "write_outside") == 100
+    assert not [t for t in targets if t.exists()]
+    attempts = json.loads(outputs(layout, "write_outside").split("WRITE-ATTEMPTS ")[1].splitlines()[0])
+    assert "WROTE" not in attempts.values(), attempts
+
+
+@pytest.mark.skipif(not CAPS.namespaces, reason="file isolation needs mount namespaces (root)")
+def test_reading_other_submissions_source_or_gradebook_fails(hostile):
+    layout, outcomes, *_ = hostile
+    assert outcomes["read_secrets"].ok
+    attempts = json.loads(outputs(layout, "read_secrets").split("READ-ATTEMPTS ")[1].splitlines()[0])
+    assert "READ" not in attempts.values() and attempts["listing"] in ("FileNotFoundError", []), attempts
+
+
+@pytest.mark.skipif(not CAPS.namespaces, reason="no network namespace without root")
+def test_network_is_off(hostile):
+    layout, outcomes, listener, *_ = hostile
+    assert outcomes["network"].ok
+    assert "NET-REFUSED" in outputs(layout, "network") and listener.hits == []
+
+
+def test_sys_exit_fails_only_its_cell(hostile):
+    layout, outcomes, *_ = hostile
+    assert outcomes["sys_exit"].ok and total(layout, "sys_exit") == 100
+
+
+@pytest.mark.parametrize("student", ["os_exit", "kill_own_kernel"])
+def test_killing_the_kernel_is_a_clear_failure(hostile, student):
+    layout, outcomes, *_ = hostile
+    o = outcomes[student]
+    assert not o.ok and "kernel died" in o.reason, o.reason
+    assert total(layout, student) == 0
+
+
+@pytest.mark.skipif(not CAPS.root, reason="a separate kernel uid needs root")
+def test_the_kernel_cannot_kill_the_grader(hostile):
+    layout, outcomes, *_ = hostile
+    assert outcomes["kill_the_grader"].ok and total(layout, "kill_the_grader") == 100
+    assert "KILL-REFUSED PermissionError" in outputs(layout, "kill_the_grader")
+
+
+@pytest.mark.parametrize("student", ["edited_test_cell", "edited_metadata"])
+def test_edited_test_cells_are_restored(hostile, student):
+    layout, outcomes, *_ = hostile
+    assert outcomes[student].ok
+    got = scores(layout, AID, student)
+    assert got["test_rearrange_1"] == 0 and total(layout, student) == 96
