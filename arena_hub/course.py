@@ -90,6 +90,12 @@ def configure_nbgrader(c, layout: Layout | None = None) -> None:
     c.CourseDirectory.db_url = layout.gradebook_url
     c.Exchange.root = str(layout.exchange)
     c.Exchange.path_includes_course = False
+    # Feedback shows test names, points, pass/fail and messages, never hidden tests.
+    c.GenerateFeedback.preprocessors = [
+        "arena_hub.grading.feedback.RedactTests",
+        "nbgrader.preprocessors.GetGrades",
+        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    ]
     # nbgrader copies source/<id>/ into the release; the grader-only metadata file stays behind.
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                                 "assignment.toml"]

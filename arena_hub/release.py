@@ -65,7 +65,7 @@ def build(layout: Layout, assignment_ids: list[str] | None = None) -> list[str]:
     return ids
 
 
-def solution_lines(source_dir: Path) -> set[str]:
+def solution_lines(source_dir: Path, kinds=("SOLUTION", "HIDDEN TESTS", "MARK SCHEME")) -> set[str]:
     """Lines found only inside solution, hidden-test and mark-scheme regions of an assignment.
 
     A line that the source also shows outside those regions (a visible test repeated in a hidden
@@ -76,7 +76,8 @@ def solution_lines(source_dir: Path) -> set[str]:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             for match in REGION.finditer(cell.source):
-                secret.update(line.strip() for line in match.group(2).splitlines())
+                if match.group(1) in kinds:
+                    secret.update(line.strip() for line in match.group(2).splitlines())
             public.update(line.strip() for line in REGION.sub("", cell.source).splitlines())
     return {line for line in secret - public
             if len(line) >= MIN_LEAK_LINE and not line.startswith("#")}

@@ -7,14 +7,17 @@ loopback ports in a scratch copy of the course; students and the instructor act 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
+from html import unescape
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from arena_hub import release
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.hub
@@ -152,6 +155,9 @@ def test_course_loop(hub):
         html = hub.api(user, "GET", f"/user/{user}/api/contents/{stamps[0]}/{AID}.html").json()["content"]
         (ARTIFACTS / f"feedback-{user}.html").write_text(html)
         assert f"(Score: {float(score)} / 100.0)" in html, f"{user}'s feedback does not show score {score}"
+        shown = {ln.strip() for ln in unescape(re.sub(r"<[^>]+>", "", html)).splitlines()}
+        leaked = release.solution_lines(layout.source / AID, ("HIDDEN TESTS",)) & shown
+        assert not leaked, f"{user}'s feedback shows hidden tests: {sorted(leaked)[:3]}"
 
 
 # ----------------------------------------------------------------------------------------------

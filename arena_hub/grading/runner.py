@@ -16,7 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor as Preprocessor  # enabled by default
 from traitlets import Integer
 from traitlets.config import Config
 
