@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 
 import pytest
 from nbgrader.api import Gradebook
@@ -107,3 +108,34 @@ def test_grading_an_unknown_student_or_ungenerated_assignment_says_so(tmp_path):
     submit_files(layout, AID, {"s1": notebook(layout, "release", AID)})
     with pytest.raises(ValueError, match="is not in the gradebook.*generate it first"):
         engine.grade(layout, AID, stream=io.StringIO())
+
+
+def test_container_entry_point_grades_its_one_job(tmp_path, request):
+    """What a kubernetes Job (or docker container) runs, run here as a plain process."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from arena_hub.grading import gradebook
+    from arena_hub.grading.job import plan
+
+    layout = scratch_course(tmp_path / "course")
+    release.build(layout, [AID])
+    submit_files(layout, AID, {"alice": notebook(layout, "source", AID)})
+    [job] = plan(layout, AID)
+    # As in a container, the kernel's uid must be able to reach its home under the pod root.
+    pod = Path(tempfile.mkdtemp(prefix="arena-pod-"))
+    pod.chmod(0o711)
+    request.addfinalizer(lambda: shutil.rmtree(pod, ignore_errors=True))
+    shutil.copytree(layout.submitted / "alice" / AID, pod / "submission")
+    gradebook.make_template(layout.gradebook_url, AID, pod / "template" / "gradebook.db")
+    shutil.copytree(layout.release, pod / "course" / "release")
+    env = dict(os.environ, ARENA_HUB_POD_ROOT=str(pod), ARENA_HUB_JOB=job.to_json())
+    proc = subprocess.run([sys.executable, "-m", "arena_hub.grading.pod"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    scores = gradebook.import_results(pod / "results" / "course" / "gradebook.db", layout.gradebook_url, AID, "alice")
+    assert sum(scores.values()) == 100
+    assert (pod / "results" / "course" / "autograded" / "alice" / AID / f"{AID}.ipynb").is_file()

@@ -103,12 +103,11 @@ def grade(layout: Layout, assignment_id: str, students: list[str] | None = None,
     todo = [j for j in jobs if force or not already_graded(layout, j)]
     skipped = [j for j in jobs if j not in todo]
     backend = backend or LocalBackend(layout, workers=workers)
-    print(f"grading {assignment_id}: {len(todo)} submission(s) on the local backend with "
-          f"{backend.workers} worker(s) [{backend.caps.describe()}]"
+    print(f"grading {assignment_id}: {len(todo)} submission(s) on the {backend.describe()}"
           + (f"; {len(skipped)} already graded" if skipped else ""), file=stream, flush=True)
     if not todo:
         return Report([], skipped)
-    run_dir = backend.work_root / f"template-{assignment_id}"
+    run_dir = backend.template_dir(assignment_id)
     template = gradebook.make_template(layout.gradebook_url, assignment_id, run_dir / "gradebook.db")
     release_dir = layout.release / assignment_id
     progress = Progress(len(todo), backend.workers, stream)

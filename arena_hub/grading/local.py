@@ -55,6 +55,12 @@ class LocalBackend:
     caps: sandbox.Capabilities = field(default_factory=sandbox.capabilities)
     extra_hidden: list[Path] = field(default_factory=list)
 
+    def describe(self) -> str:
+        return f"local backend with {self.workers} worker(s) [{self.caps.describe()}]"
+
+    def template_dir(self, assignment_id: str) -> Path:
+        return self.work_root / f"template-{assignment_id}"
+
     def hidden_paths(self) -> list[Path]:
         from ..hub import INSTALL_ROOT
 
