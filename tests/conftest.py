@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,3 +148,58 @@ def hub(tmp_path_factory):
     finally:
         stop_tree(proc)
         (ARTIFACTS / "hub.log").write_text(log.read_text())
+
+
+# ----------------------------------------------------------------------------------------------
+# A real Docker engine, started by the tests with the network flags these machines require
+# (no bridge, no NAT rules): containers use --network none.
+
+ROOTFS_CACHE = Path("/var/cache/arena-hub/bookworm-python3.tar")
+
+
+def base_rootfs() -> Path:
+    """A Debian bookworm minbase + python3 root file system, made once with debootstrap."""
+    if not ROOTFS_CACHE.exists():
+        ROOTFS_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["debootstrap", "--variant=minbase", "--include=python3", "bookworm",
+                            f"{tmp}/rootfs", "http://deb.debian.org/debian"], check=True,
+                           capture_output=True)
+            subprocess.run(["tar", "-C", f"{tmp}/rootfs", "-cf", f"{ROOTFS_CACHE}.tmp", "."], check=True)
+        os.replace(f"{ROOTFS_CACHE}.tmp", ROOTFS_CACHE)
+    return ROOTFS_CACHE
+
+
+@dataclass
+class DockerEngine:
+    env: dict
+    image: str
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory):
+    if not shutil.which("dockerd"):
+        pytest.fail("dockerd is not installed: run bin/setup --for-tests (it installs docker.io)")
+    tmp = tmp_path_factory.mktemp("docker")
+    sock = tmp / "docker.sock"
+    proc = subprocess.Popen(
+        ["dockerd", "--data-root", str(tmp / "data"), "--exec-root", str(tmp / "exec"),
+         "--pidfile", str(tmp / "docker.pid"), "-H", f"unix://{sock}",
+         "--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false"],
+        stdout=open(tmp / "dockerd.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    env = dict(os.environ, DOCKER_HOST=f"unix://{sock}")
+    try:
+        deadline = time.monotonic() + 60
+        while subprocess.run(["docker", "version"], env=env, capture_output=True).returncode != 0:
+            assert proc.poll() is None, (tmp / "dockerd.log").read_text()
+            assert time.monotonic() < deadline, "dockerd did not start"
+            time.sleep(0.5)
+        with open(base_rootfs(), "rb") as f:
+            subprocess.run(["docker", "import", "-", "arena-hub-base:test"], stdin=f, env=env,
+                           check=True, capture_output=True)
+        yield DockerEngine(env, "arena-hub-base:test")
+    finally:
+        ids = subprocess.run(["docker", "ps", "-aq"], env=env, capture_output=True, text=True).stdout.split()
+        if ids:
+            subprocess.run(["docker", "rm", "-f", *ids], env=env, capture_output=True)
+        stop_tree(proc)

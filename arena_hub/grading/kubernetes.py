@@ -103,7 +103,7 @@ def job_manifest(job: GradingJob, settings: KubernetesSettings) -> dict:
             "securityContext": {
                 "runAsUser": 0,
                 "allowPrivilegeEscalation": False,
-                "capabilities": {"drop": ["ALL"], "add": ["SETUID", "SETGID", "CHOWN", "DAC_OVERRIDE"]},
+                "capabilities": {"drop": ["ALL"], "add": ["SETUID", "SETGID", "CHOWN", "DAC_OVERRIDE", "KILL"]},
             },
             "volumeMounts": [
                 {"name": "course-data", "mountPath": "/submission", "readOnly": True,

@@ -163,6 +163,7 @@ class LocalBackend:
 
     def run(self, jobs: list[GradingJob], inputs, on_start=None, on_done=None) -> list[Outcome]:
         """Grade ``jobs``; ``inputs(job) -> (submission_dir, release_dir, template_db)``."""
+        runner.preload()  # every run is forked from here: import nbgrader & co. once, not per run
         self.work_root.mkdir(parents=True, exist_ok=True)
         self.work_root.chmod(0o711)
         # Orphans of a run (a student's forks whose parent died) are re-parented to us and
