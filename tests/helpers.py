@@ -52,7 +52,7 @@ def scores(layout: Layout, assignment_id: str, student: str) -> dict[str, float]
     """grade cell -> score of one student's autograded notebook, from the gradebook."""
     with Gradebook(layout.gradebook_url, COURSE_ID) as gb:
         nb = gb.find_submission_notebook(assignment_id, assignment_id, student)
-        return {g.name: g.score for g in nb.grades if g.auto_score is not None or g.max_score}
+        return {g.name: g.score for g in nb.grades}
 
 
 def autograde(layout: Layout, assignment_id: str, submissions: dict[str, nbformat.NotebookNode]):

@@ -139,3 +139,18 @@ def test_container_entry_point_grades_its_one_job(tmp_path, request):
     scores = gradebook.import_results(pod / "results" / "course" / "gradebook.db", layout.gradebook_url, AID, "alice")
     assert sum(scores.values()) == 100
     assert (pod / "results" / "course" / "autograded" / "alice" / AID / f"{AID}.ipynb").is_file()
+
+
+def test_multi_process_day_runs_its_checks_on_every_rank(tmp_path):
+    """c3x0-collectives asks for world_size = 2: its checks run on 2 gloo ranks in the sandbox."""
+    day = "c3x0-collectives"
+    layout = scratch_course(tmp_path)
+    release.build(layout, [day])
+    src, rel = notebook(layout, "source", day), notebook(layout, "release", day)
+    only_rank0 = mutants.for_day(day)[2]
+    submit_files(layout, day, {"reference": src, "untouched": rel, "buggy": mutants.apply(src, only_rank0)})
+    report = engine.grade(layout, day, workers=2, stream=io.StringIO())
+    assert not report.failed and {o.job.world_size for o in report.graded} == {2}
+    with Gradebook(layout.gradebook_url, COURSE_ID) as gb:
+        got = {s: gb.find_submission(day, s).score for s in ("reference", "untouched", "buggy")}
+    assert got == {"reference": 100, "untouched": 0, "buggy": 40}

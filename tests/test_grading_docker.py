@@ -100,3 +100,20 @@ def test_killing_the_kernel_is_a_clear_failure(docker_graded):
 def test_course_source_is_not_in_the_container(docker_graded):
     layout, outcomes, *_ = docker_graded
     assert outcomes["read_source"].ok and total(layout, "read_source") == 100
+
+
+def test_multi_process_day_in_a_container(docker_engine, tmp_path):
+    day = "c3x0-collectives"
+    layout = scratch_course(tmp_path)
+    release.build(layout, [day])
+    src = notebook(layout, "source", day)
+    submit_files(layout, day, {"reference": src, "buggy": mutants.apply(src, mutants.for_day(day)[3])})
+    settings = DockerSettings(image=docker_engine.image, python=sys.executable, extra_mounts=[
+        f"{sys.prefix}:{sys.prefix}:ro", f"{INSTALL_ROOT / 'arena_hub'}:{INSTALL_ROOT / 'arena_hub'}:ro"])
+    report = engine.grade(layout, day, backend=DockerBackend(settings, env=docker_engine.env), stream=io.StringIO())
+    assert not report.failed, [o.reason for o in report.failed]
+    assert (total_of(layout, day, "reference"), total_of(layout, day, "buggy")) == (100, 40)
+
+
+def total_of(layout, day, student):
+    return sum(scores(layout, day, student).values())

@@ -87,6 +87,7 @@ def environment(work: Path, job: GradingJob) -> dict:
         "ARENA_HUB_SIZE": "fast",
         "ARENA_HUB_DATA": "offline",
         "OMP_NUM_THREADS": "1",
+        "ARENA_HUB_WORLD_SIZE": str(job.world_size),
         "MKL_NUM_THREADS": "1",
         "WANDB_MODE": "offline",
         "HF_HUB_OFFLINE": "1",
