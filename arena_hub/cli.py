@@ -49,9 +49,14 @@ def cmd_grade(args) -> int:
     from .grading import engine
 
     layout = Layout.from_env()
+    backend = None
+    if args.backend == "docker":
+        from .grading.docker import DockerBackend, DockerSettings
+
+        backend = DockerBackend(DockerSettings(image=args.image), workers=args.workers)
     try:
         report = engine.grade(layout, args.assignment_id, args.student or None,
-                              workers=args.workers, force=args.force)
+                              workers=args.workers, force=args.force, backend=backend)
     except ValueError as e:
         print(f"arena-hub grade: {e}", file=sys.stderr)
         return 2
@@ -117,6 +122,9 @@ def main(argv=None) -> int:
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel runs")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--backend", choices=["local", "docker"], default="local",
+                   help="where runs happen (kubernetes: from the hub's config, see helm/)")
+    p.add_argument("--image", default="arena-hub-grader:latest", help="grader image (docker backend)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("hub", help="start the embedded hub (creates the demo cohort once)")

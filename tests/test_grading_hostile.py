@@ -177,11 +177,12 @@ def test_memory_bomb_is_stopped(hostile):
 @pytest.mark.skipif(not CAPS.cgroups, reason="process limits need cgroups (root)")
 def test_fork_bomb_is_capped_and_cleaned_up(hostile):
     layout, outcomes, *_ = hostile
-    # The run finishes (the bomb may cost the student the tests that then cannot start threads).
-    assert outcomes["fork_bomb"].ok
-    text = outputs(layout, "fork_bomb")
-    forks = int(text.split("fork refused after ")[1].split()[0])
-    assert forks < 256
+    o = outcomes["fork_bomb"]
+    if o.ok:  # capped by the process limit; the student may lose tests that then cannot start threads
+        forks = int(outputs(layout, "fork_bomb").split("fork refused after ")[1].split()[0])
+        assert forks < 256
+    else:  # or the copies of the kernel hit the memory limit first: a clear failure
+        assert "memory" in o.reason or "kernel died" in o.reason, o.reason
     left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and
             KERNEL_UID_BASE <= p.info["uids"].real < KERNEL_UID_BASE + 16]
     assert not left, f"processes of grading runs still alive: {left}"
