@@ -108,6 +108,21 @@ def check_true(condition: bool, case: str, what: str, hint: str | None = None) -
         _fail(case, what, hint)
 
 
+_ACTIVE_GUARDS: list[tuple[str, str, str]] = []
+
+
+def _path(owner) -> str:
+    if isinstance(owner, type):
+        return f"{owner.__module__}:{owner.__qualname__}"
+    return owner.__name__
+
+
+def active_guards() -> list[tuple[str, str, str]]:
+    """The guards in force, as (owner path, attribute, reason): the grader re-applies them
+    around a student function it calls in the notebook's kernel."""
+    return list(_ACTIVE_GUARDS)
+
+
 @contextlib.contextmanager
 def forbid(*targets: tuple[Any, str], reason: str = "this exercise asks you to build it yourself"
            ) -> Iterator[None]:
@@ -122,6 +137,8 @@ def forbid(*targets: tuple[Any, str], reason: str = "this exercise asks you to b
             raise AssertionError(f"{qualname} was called, but {reason}")
         return raiser
 
+    marks = [(_path(owner), name, reason) for owner, name in targets]
+    _ACTIVE_GUARDS.extend(marks)
     try:
         for owner, name in targets:
             saved.append((owner, name, getattr(owner, name)))
@@ -131,3 +148,4 @@ def forbid(*targets: tuple[Any, str], reason: str = "this exercise asks you to b
     finally:
         for owner, name, original in reversed(saved):
             setattr(owner, name, original)
+        del _ACTIVE_GUARDS[len(_ACTIVE_GUARDS) - len(marks):]

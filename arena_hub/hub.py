@@ -151,7 +151,7 @@ class HubSettings(Configurable):
                 "groups": [cohort.GRADERS_GROUP],
             },
         ]
-        # Idle student servers go away after an hour (jupyterhub-idle-culler in deployments).
+        # Activity is refreshed every minute (the dashboards read last_activity).
         c.JupyterHub.last_activity_interval = 60
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from arena_hub import release
 from arena_hub.grading import engine
-from tests.helpers import notebook, scratch_course, submit_files
+from tests.helpers import REPO, notebook, scratch_course, submit_files
 
 AID = "c0d0-prereqs"
 
@@ -65,8 +65,33 @@ def test_feedback_never_shows_hidden_tests_or_reference_code(feedback, student):
     assert student != "untouched" or "BEGIN SOLUTION" not in text
 
 
-def test_a_stolen_test_is_blanked_but_the_student_sees_it_failed(feedback):
+def test_the_thief_gets_nothing_and_fails(feedback):
+    """The engine never sends test code to the kernel: there is nothing to steal."""
     _, pages = feedback
-    text = visible_text(pages["thief"])
-    assert "stolen:" in text and "[hidden test]" in text
     assert "(Score: 96.0 / 100.0)" in pages["thief"]
+    assert "stolen:" in visible_text(pages["thief"])
+
+
+def test_redaction_blanks_hidden_lines_wherever_they_appear():
+    """Where tests did run in the kernel (plain nbgrader autograde, multi-process days), a
+    student's code could read them: every hidden line is blanked from every output."""
+    from nbformat.v4 import new_output
+
+    from arena_hub.grading.feedback import RedactTests
+
+    nb = nbformat.read(REPO / "source" / AID / f"{AID}.ipynb", as_version=4)
+    hidden = sorted(release.solution_lines(REPO / "source" / AID, ("HIDDEN TESTS",)))[0]
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rearrange_1")
+    answer.outputs = [new_output("stream", name="stdout", text=f"stolen: {hidden}\n"),
+                      new_output("error", ename="AssertionError", evalue=f"stolen: {hidden}",
+                                 traceback=[f"AssertionError: stolen: {hidden}"])]
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_rearrange_1")
+    test.outputs = [new_output("stream", name="stdout", text="debug print of the test\n"),
+                    new_output("error", ename="AssertionError", evalue="rearrange_1(): output shape (2, 3)",
+                               traceback=["...", "long traceback with code lines"])]
+    nb, _ = RedactTests().preprocess(nb, {})
+    text = nbformat.writes(nb)
+    assert hidden not in text and "BEGIN HIDDEN TESTS" not in text and "[hidden test]" in text
+    assert test.outputs == [new_output("error", ename="AssertionError", evalue="rearrange_1(): output shape (2, 3)",
+                                       traceback=["AssertionError: rearrange_1(): output shape (2, 3)"])]
+    assert "hidden tests of this cell are not shown" in test.source

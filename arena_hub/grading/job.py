@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..course import Layout
@@ -27,7 +27,6 @@ class GradingJob:
     max_file_mib: int = 64
     network: bool = False
     image: str = "arena-hub-grader"
-    extra: dict = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -23,8 +23,6 @@ from traitlets.config import Config
 from ..course import COURSE_ID
 from .job import GradingJob
 
-KERNEL_UID_ENV = "ARENA_HUB_KERNEL_UID"
-
 
 class GrantKernelWrite(Preprocessor):
     """Let the kernel (its own uid) write in the notebook's folder, as it may when students run it."""
@@ -101,8 +99,11 @@ def preload() -> None:
     import jupyter_client.provisioning  # noqa: F401
     import nbclient  # noqa: F401
     import nbconvert.exporters  # noqa: F401
+    import torch  # noqa: F401 -- the judge compares tensors in the grader
     from nbgrader.converters import Autograde  # noqa: F401
     from nbgrader.coursedir import CourseDirectory  # noqa: F401
+
+    from . import judge  # noqa: F401
 
 
 def autograde(work: Path, job: GradingJob, kernel_uid: int | None) -> int:
@@ -123,7 +124,13 @@ def autograde(work: Path, job: GradingJob, kernel_uid: int | None) -> int:
     c.CourseDirectory.student_id = job.student_id
     c.Execute.timeout = job.cell_timeout_seconds
     c.GrantKernelWrite.kernel_uid = -1 if kernel_uid is None else kernel_uid
+    from nbgrader.preprocessors import Execute
+
+    from .judge import JudgedExecute
+
     defaults = Autograde.class_traits()["autograde_preprocessors"].default()
+    if job.world_size == 1:  # multi-process tests fork the kernel: they run in it (see judge)
+        defaults = [JudgedExecute if pp is Execute else pp for pp in defaults]
     c.Autograde.autograde_preprocessors = [GrantKernelWrite, *defaults]
     coursedir = CourseDirectory(config=c)
     converter = Autograde(coursedir=coursedir, config=c)

@@ -1,0 +1,144 @@
+"""Test cells decided outside the student's kernel.
+
+Student code runs in the same kernel as nbgrader's test cells, so it can rebind the check
+helpers, patch torch or builtins, swallow exceptions in IPython's display, or rewrite later
+cells before they run. ``JudgedExecute`` (nbgrader's Execute, through its preprocessor seam)
+therefore never sends an autograded test cell to the kernel. It runs the test's code in the
+grader's own process, where the provided cells (locked, restored from the gradebook) are
+re-run, and every exercise name is a proxy: calling it sends the arguments to the kernel, the
+student's function runs there, and the result comes back as data (``wire``). Comparisons,
+expected values and exceptions all happen in the grader, so a tampered kernel can only return
+answers, never make a wrong answer pass.
+
+The torch RNG state travels with each call, so seeded tests behave as in the kernel. Days whose
+tests start several processes (``world_size > 1``) still run their tests in the kernel.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import traceback
+
+from nbformat.v4 import new_code_cell, new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Bool
+
+from . import wire
+from .agent import MIME
+
+
+def _exception(ename: str, evalue: str) -> BaseException:
+    cls = getattr(builtins, ename, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(evalue)
+        except Exception:  # noqa: BLE001 -- exceptions with unusual constructors
+            pass
+    return RuntimeError(f"{ename}: {evalue}")
+
+
+class KernelFunction:
+    """Stands for a student's function in the grader; calling it runs it in the kernel."""
+
+    def __init__(self, judge: "Judge", name: str):
+        self.judge, self.name = judge, name
+
+    def __call__(self, *args, **kwargs):
+        return self.judge.call(self.name, args, kwargs)
+
+    def __repr__(self):
+        return f"<the notebook's {self.name}>"
+
+
+class Judge:
+    def __init__(self, client, exercises: list[str]):
+        self.client, self.index = client, 0
+        self.ns: dict = {"__name__": "__grader__"}
+        self.exercises = exercises
+
+    def add_trusted(self, source: str) -> None:
+        """Run a provided (locked) cell's code in the grader, quietly."""
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                exec(compile(source, "<provided cell>", "exec"), self.ns)  # noqa: S102 -- course code
+            except Exception:  # noqa: BLE001 -- the kernel runs it too and shows the error
+                pass
+        for name in self.exercises:
+            self.ns[name] = KernelFunction(self, name)
+
+    def call(self, name, args, kwargs):
+        import torch
+
+        from ..checks import active_guards
+
+        payload = wire.dumps({"args": list(args), "kwargs": kwargs, "rng": torch.get_rng_state(),
+                              "guards": active_guards()})
+        cell = new_code_cell(
+            f"from arena_hub.grading.agent import call as __arena_hub_call\n"
+            f"__arena_hub_call({name!r}, {payload!r})")
+        self.client.execute_cell(cell, self.index, store_history=False)
+        answers = [o["data"][MIME] for o in cell.outputs
+                   if o.get("output_type") == "display_data" and MIME in o.get("data", {})]
+        if not answers:
+            raise RuntimeError(f"calling {name}(...) in the notebook gave no answer (the kernel "
+                               "timed out, crashed, or its output was tampered with)")
+        reply = wire.loads(answers[-1])
+        rng = reply.get("rng")
+        if isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8:
+            torch.set_rng_state(rng)
+        if "raised" in reply:
+            raise _exception(*[str(x) for x in reply["raised"][:2]])
+        return reply["ok"]
+
+    def run_test(self, source: str, index: int) -> list:
+        self.index = index
+        printed = io.StringIO()
+        outputs = []
+        try:
+            with contextlib.redirect_stdout(printed):
+                exec(compile(source, f"<test cell {index}>", "exec"), self.ns)  # noqa: S102
+        except BaseException as e:  # noqa: BLE001 -- a failing test, whatever it raised
+            error = e
+        else:
+            error = None
+        if printed.getvalue():
+            outputs.append(new_output("stream", name="stdout", text=printed.getvalue()))
+        if error is not None:
+            last = traceback.extract_tb(error.__traceback__)[-1:]
+            where = f" (line {last[0].lineno} of the test)" if last and last[0].filename.startswith("<test") else ""
+            outputs.append(new_output("error", ename=type(error).__name__, evalue=str(error),
+                                      traceback=[f"{type(error).__name__}: {error}{where}"]))
+        return outputs
+
+
+def _is_test(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+class JudgedExecute(Execute):
+    """nbgrader's Execute, with autograded test cells decided by the ``Judge``."""
+
+    judge_tests = Bool(True, help="Decide test cells in the grader's process (not the kernel).").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        exercises = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                     if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+        self._judge = Judge(self, exercises)
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if self.judge_tests and cell.cell_type == "code":
+            meta = cell.metadata.get("nbgrader", {})
+            if _is_test(cell):
+                self._check_assign_resources(resources)
+                outputs = self._judge.run_test(cell.source, index)
+                self.nb.cells[index] = cell  # nbclient filed each call's cell at this index
+                cell.outputs = outputs
+                cell.execution_count = None
+                return cell, self.resources
+            if meta.get("locked") and not meta.get("solution"):
+                self._judge.add_trusted(cell.source)  # restored from the gradebook: trusted
+        return super().preprocess_cell(cell, resources, index)
