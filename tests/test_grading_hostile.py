@@ -1,6 +1,6 @@
 """Hostile submissions are contained and reported, and every other submission grades normally.
 
-One engine run (local backend, 2 workers) grades the reference solution next to one submission
+One engine run per backend (local, docker; 2 at a time) grades the reference solution next to one submission
 per attack. Each attack is the reference notebook plus the attack, so any point it loses or any
 failure it causes comes from the attack alone.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -20,7 +22,9 @@ from nbformat.v4 import new_code_cell
 
 from arena_hub import release
 from arena_hub.grading import engine, sandbox
+from arena_hub.grading.docker import DockerBackend, DockerSettings
 from arena_hub.grading.local import KERNEL_UID_BASE
+from arena_hub.hub import INSTALL_ROOT
 from tests import mutants
 from tests.helpers import REPO, notebook, scores, scratch_course, submit_files
 
@@ -77,9 +81,19 @@ class Listener:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("hostile")
+def make_backend(name, request):
+    """The backend under test: every attack runs on each backend that runs here."""
+    if name == "local":
+        return None  # the engine's default
+    engine_ = request.getfixturevalue("docker_engine")
+    settings = DockerSettings(image=engine_.image, python=sys.executable, extra_mounts=[
+        f"{sys.prefix}:{sys.prefix}:ro", f"{INSTALL_ROOT / 'arena_hub'}:{INSTALL_ROOT / 'arena_hub'}:ro"])
+    return DockerBackend(settings, workers=2, env=engine_.env)
+
+
+@pytest.fixture(scope="module", params=["local", "docker"])
+def hostile(tmp_path_factory, request):
+    tmp = tmp_path_factory.mktemp(f"hostile-{request.param}")
     layout = scratch_course(tmp)
     release.build(layout, [AID])
     src = notebook(layout, "source", AID)
@@ -130,11 +144,13 @@ def hostile(tmp_path_factory):
     submit_files(layout, AID, attacks)
     out = io.StringIO()
     try:
-        report = engine.grade(layout, AID, workers=2, stream=out, limits=LIMITS)
+        backend = make_backend(request.param, request)
+        report = engine.grade(layout, AID, workers=2, stream=out, limits=LIMITS, backend=backend)
     finally:
         listener.close()
     outcomes = {o.job.student_id: o for o in report.graded}
-    return layout, outcomes, listener, targets, out.getvalue()
+    docker_env = backend.env if backend is not None else None
+    return layout, outcomes, listener, targets, out.getvalue(), request.param, docker_env
 
 
 def outputs(layout, student) -> str:
@@ -183,10 +199,14 @@ def test_fork_bomb_is_capped_and_cleaned_up(hostile):
         assert forks < 256
     else:  # or the copies of the kernel hit the memory limit first: a clear failure
         assert "memory" in o.reason or "kernel died" in o.reason, o.reason
-    left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and
-            KERNEL_UID_BASE <= p.info["uids"].real < KERNEL_UID_BASE + 16]
-    assert not left, f"processes of grading runs still alive: {left}"
-    assert not [p for p in (sandbox.CGROUP_ROOT / "pids" / "arena-hub").iterdir() if p.is_dir()]
+    if hostile[5] == "local":
+        left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and
+                KERNEL_UID_BASE <= p.info["uids"].real < KERNEL_UID_BASE + 16]
+        assert not left, f"processes of grading runs still alive: {left}"
+        assert not [p for p in (sandbox.CGROUP_ROOT / "pids" / "arena-hub").iterdir() if p.is_dir()]
+    else:
+        ps = subprocess.run(["docker", "ps", "-aq"], env=hostile[6], capture_output=True, text=True)
+        assert ps.stdout.strip() == "", "grading containers left behind"
 
 
 def test_output_flood_is_contained(hostile):
@@ -201,10 +221,12 @@ def test_output_flood_is_contained(hostile):
 
 @pytest.mark.skipif(not CAPS.namespaces, reason="file isolation needs mount namespaces (root)")
 def test_writing_outside_the_working_copy_fails(hostile):
-    layout, outcomes, _, targets, _ = hostile
+    layout, outcomes, _, targets, *_ = hostile
     assert outcomes["write_outside"].ok and total(layout, "write_outside") == 100
     assert not [t for t in targets if t.exists()]
     attempts = json.loads(outputs(layout, "write_outside").split("WRITE-ATTEMPTS ")[1].splitlines()[0])
+    if hostile[5] == "docker":  # a container's own /tmp is a private tmpfs that vanishes with it
+        attempts = {p: r for p, r in attempts.items() if not p.startswith("/tmp/pwned-")}
     assert "WROTE" not in attempts.values(), attempts
 
 

@@ -16,7 +16,7 @@ from arena_hub import release
 from arena_hub.grading import engine
 from tests import mutants
 from tests.helpers import notebook, scores, scratch_course, submit_files
-from tests.test_grading_hostile import with_cell
+from tests.test_grading_hostile import make_backend, with_cell
 
 AID = "c0d0-prereqs"
 ATTACKS = {
@@ -27,41 +27,52 @@ ATTACKS = {
 }
 
 
-@pytest.fixture(scope="module")
-def both_ways(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("tampering")
-    ours, theirs = scratch_course(tmp / "ours"), scratch_course(tmp / "theirs")
-    src = notebook(ours, "source", AID)
+def submissions(layout):
+    src = notebook(layout, "source", AID)
     bug = next(m for m in mutants.for_day(AID) if m.exercise == "rearrange_2")
     buggy = mutants.apply(src, bug)
-    subs = {"honest_bug": buggy, **{name: with_cell(buggy, code) for name, code in ATTACKS.items()}}
-    for layout in (ours, theirs):
-        release.build(layout, [AID])
-        submit_files(layout, AID, subs)
-    report = engine.grade(ours, AID, workers=2, stream=io.StringIO())
-    assert not report.failed, [o.reason for o in report.failed]
-    proc = release.nbgrader(theirs, "autograde", AID, "--force")
+    return {"honest_bug": buggy, **{name: with_cell(buggy, code) for name, code in ATTACKS.items()}}
+
+
+def course_with_submissions(tmp):
+    layout = scratch_course(tmp)
+    release.build(layout, [AID])
+    submit_files(layout, AID, submissions(layout))
+    return layout
+
+
+@pytest.fixture(scope="module")
+def in_kernel(tmp_path_factory):
+    """Control: plain nbgrader autograde, tests run in the student's kernel."""
+    layout = course_with_submissions(tmp_path_factory.mktemp("tampering-nbgrader"))
+    proc = release.nbgrader(layout, "autograde", AID, "--force")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return ours, theirs
+    return layout
+
+
+@pytest.fixture(scope="module", params=["local", "docker"])
+def judged(tmp_path_factory, request):
+    layout = course_with_submissions(tmp_path_factory.mktemp(f"tampering-{request.param}"))
+    report = engine.grade(layout, AID, workers=2, stream=io.StringIO(),
+                          backend=make_backend(request.param, request))
+    assert not report.failed, [o.reason for o in report.failed]
+    return layout
 
 
 def total(layout, student):
     return sum(scores(layout, AID, student).values())
 
 
-def test_the_bug_alone_costs_its_test(both_ways):
-    ours, theirs = both_ways
-    assert total(ours, "honest_bug") == total(theirs, "honest_bug") == 96
+def test_the_bug_alone_costs_its_test(in_kernel, judged):
+    assert total(judged, "honest_bug") == total(in_kernel, "honest_bug") == 96
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_the_attack_fools_tests_run_in_the_kernel(both_ways, attack):
-    _, theirs = both_ways
-    assert total(theirs, attack) == 100, "control: plain nbgrader should be fooled, else the attack is not real"
+def test_the_attack_fools_tests_run_in_the_kernel(in_kernel, attack):
+    assert total(in_kernel, attack) == 100, "control: plain nbgrader should be fooled, else the attack is not real"
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_the_engine_is_not_fooled(both_ways, attack):
-    ours, _ = both_ways
-    got = scores(ours, AID, attack)
-    assert got["test_rearrange_2"] == 0 and total(ours, attack) == 96, got
+def test_the_engine_is_not_fooled(judged, attack):
+    got = scores(judged, AID, attack)
+    assert got["test_rearrange_2"] == 0 and total(judged, attack) == 96, got

@@ -51,7 +51,9 @@ def run_args(job: GradingJob, settings: DockerSettings, *, name: str, submission
         "--cap-drop", "ALL", "--cap-add", "SETUID", "--cap-add", "SETGID",
         "--cap-add", "CHOWN", "--cap-add", "DAC_OVERRIDE", "--cap-add", "KILL",
         "--security-opt", "no-new-privileges",
+        "--read-only",  # writable only: the private /work and /tmp tmpfs, and /results
         "--tmpfs", f"/work:size={settings.work_size_mib}m,mode=755",
+        "--tmpfs", "/tmp:size=256m,mode=1777",
         "--label", "app.kubernetes.io/name=arena-hub-grader",
         "--env", f"ARENA_HUB_JOB={job.to_json()}",
         "--env", f"ARENA_HUB_WORLD_SIZE={job.world_size}",
