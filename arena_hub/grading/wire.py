@@ -24,10 +24,17 @@ def _enc(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, torch.Tensor):
-        t = value.detach().cpu().contiguous()
-        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        return {"__tensor__": [str(t.dtype).removeprefix("torch."), list(t.shape),
-                               base64.b64encode(raw).decode()]}
+        # Send the whole storage with size, stride and offset, so that a view arrives as the
+        # same view (a non-contiguous input must stay non-contiguous for the student's code).
+        t = value.detach().cpu()
+        if t.is_conj() or t.is_neg():
+            t = t.resolve_conj().resolve_neg()
+        itemsize = t.element_size()
+        count = t.untyped_storage().nbytes() // itemsize
+        base = torch.empty(0, dtype=t.dtype).set_(t.untyped_storage(), 0, (count,), (1,))
+        raw = base.view(torch.uint8).numpy().tobytes() if count else b""
+        return {"__tensor__": [str(t.dtype).removeprefix("torch."), list(t.shape), list(t.stride()),
+                               t.storage_offset(), base64.b64encode(raw).decode()]}
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise WireError(f"cannot send a numpy array of dtype {value.dtype}")
@@ -55,14 +62,18 @@ def _dec(value):
     if not isinstance(value, dict):
         return value
     if "__tensor__" in value:
-        dtype_name, shape, data = value["__tensor__"]
+        dtype_name, shape, stride, offset, data = value["__tensor__"]
         dtype = getattr(torch, dtype_name, None)
         if not isinstance(dtype, torch.dtype):
             raise WireError(f"unknown tensor dtype {dtype_name!r}")
+        shape, stride, offset = [int(s) for s in shape], [int(s) for s in stride], int(offset)
         raw = base64.b64decode(data)
-        if not raw:
-            return torch.empty([int(s) for s in shape], dtype=dtype)
-        return torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype).reshape([int(s) for s in shape])
+        base = (torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype) if raw
+                else torch.empty(0, dtype=dtype))
+        need = offset + sum((n - 1) * st for n, st in zip(shape, stride)) + 1 if all(shape) else 0
+        if any(st < 0 for st in stride) or need > base.numel():
+            raise WireError("tensor layout does not fit its data")
+        return torch.as_strided(base, shape, stride, offset)
     if "__ndarray__" in value:
         dtype, shape, data = value["__ndarray__"]
         if np.dtype(dtype).kind not in "biuf":
