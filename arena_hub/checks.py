@@ -149,3 +149,19 @@ def forbid(*targets: tuple[Any, str], reason: str = "this exercise asks you to b
         for owner, name, original in reversed(saved):
             setattr(owner, name, original)
         del _ACTIVE_GUARDS[len(_ACTIVE_GUARDS) - len(marks):]
+
+
+_IN_NOTEBOOK = None  # set by the grader while it decides a test cell (grading.judge)
+
+
+def in_notebook(fn, *args, **kwargs):
+    """Call a provided helper where the notebook's objects live: ``fn(*args, **kwargs)``.
+
+    In the notebook this is a plain call. When grading, test cells run in the grader's process
+    and the student's functions run in the kernel; a provided helper that drives a student's
+    objects (a few optimizer steps, a backward pass) must run next to them, so the grader runs
+    ``fn`` there and receives its result as data. Expected values are computed in the test.
+    """
+    if _IN_NOTEBOOK is None:
+        return fn(*args, **kwargs)
+    return _IN_NOTEBOOK(fn, args, kwargs)

@@ -6,7 +6,10 @@ cells before they run. ``JudgedExecute`` (nbgrader's Execute, through its prepro
 therefore never sends an autograded test cell to the kernel. It runs the test's code in the
 grader's own process, where the provided cells (locked, restored from the gradebook) are
 re-run, and every exercise name is a proxy: calling it sends the arguments to the kernel, the
-student's function runs there, and the result comes back as data (``wire``). Comparisons,
+student's function runs there, and the result comes back as data (``wire``), or as a handle
+(``KernelObject``) when it is an object such as a module. Provided helpers that must run where
+the student's objects live (a training loop over a student's optimizer) are called through
+``checks.in_notebook``; their results are answers like any other. Comparisons,
 expected values and exceptions all happen in the grader, so a tampered kernel can only return
 answers, never make a wrong answer pass.
 
@@ -40,16 +43,51 @@ def _exception(ename: str, evalue: str) -> BaseException:
 
 
 class KernelFunction:
-    """Stands for a student's function in the grader; calling it runs it in the kernel."""
+    """Stands for a student's function or class in the grader; calling it runs it in the kernel."""
 
     def __init__(self, judge: "Judge", name: str):
         self.judge, self.name = judge, name
 
     def __call__(self, *args, **kwargs):
-        return self.judge.call(self.name, args, kwargs)
+        return self.judge.request(["name", self.name], "call", None, args, kwargs)
 
     def __repr__(self):
         return f"<the notebook's {self.name}>"
+
+
+class KernelObject:
+    """A handle to an object that lives in the kernel (a student's module, optimizer, ...).
+
+    Calls, attribute reads, ``len``, indexing and iteration are asked of the kernel; what comes
+    back is data or another handle. A test checks what such an object does, not its type.
+    """
+
+    def __init__(self, judge: "Judge", key: int, kind: str):
+        object.__setattr__(self, "_handle", (judge, ["ref", key], kind))
+
+    def _ask(self, op, attr=None, args=(), kwargs=None):
+        judge, handle, _ = object.__getattribute__(self, "_handle")
+        return judge.request(handle, op, attr, args, kwargs or {})
+
+    def __call__(self, *args, **kwargs):
+        return self._ask("call", None, args, kwargs)
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):  # copy/pickle/inspect probes: not the student's object
+            raise AttributeError(attr)
+        return self._ask("getattr", attr)
+
+    def __getitem__(self, key):
+        return self._ask("call", "__getitem__", (key,))
+
+    def __len__(self):
+        return self._ask("len")
+
+    def __iter__(self):
+        return iter(self._ask("iter"))
+
+    def __repr__(self):
+        return f"<the notebook's {object.__getattribute__(self, '_handle')[2]} object>"
 
 
 class Judge:
@@ -68,23 +106,45 @@ class Judge:
         for name in self.exercises:
             self.ns[name] = KernelFunction(self, name)
 
-    def call(self, name, args, kwargs):
+    def _share(self, value) -> list:
+        if isinstance(value, KernelFunction):
+            return ["name", value.name]
+        if isinstance(value, KernelObject):
+            return object.__getattribute__(value, "_handle")[1]
+        raise wire.WireError(f"a {type(value).__name__} from the test cannot be sent to the "
+                             "notebook (only data and the notebook's own objects)")
+
+    def _handle(self, handle: list):
+        if len(handle) == 3 and handle[0] == "ref" and isinstance(handle[1], int):
+            return KernelObject(self, handle[1], str(handle[2])[:80])
+        raise wire.WireError("malformed handle from the notebook")
+
+    def in_notebook(self, fn, args, kwargs):
+        """``checks.in_notebook`` while the grader decides a test: run a provided helper in the
+        kernel (where the student's objects live); only helpers of locked cells qualify."""
+        name = getattr(fn, "__name__", "")
+        if self.ns.get(name) is not fn:
+            raise RuntimeError(f"in_notebook({name or fn!r}): only functions of provided cells")
+        return self.request(["name", name], "call", None, args, kwargs)
+
+    def request(self, target: list, op: str, attr, args, kwargs):
         import torch
 
         from ..checks import active_guards
 
-        payload = wire.dumps({"args": list(args), "kwargs": kwargs, "rng": torch.get_rng_state(),
-                              "guards": active_guards()})
+        payload = wire.dumps({"target": target, "op": op, "attr": attr, "args": list(args),
+                              "kwargs": kwargs, "rng": torch.get_rng_state(),
+                              "guards": active_guards()}, share=self._share)
+        what = f"{target[1] if target[0] == 'name' else 'an object'}{'.' + attr if attr else ''}"
         cell = new_code_cell(
-            f"from arena_hub.grading.agent import call as __arena_hub_call\n"
-            f"__arena_hub_call({name!r}, {payload!r})")
+            f"__import__('arena_hub.grading.agent', fromlist=['serve']).serve({payload!r})")
         self.client.execute_cell(cell, self.index, store_history=False)
         answers = [o["data"][MIME] for o in cell.outputs
                    if o.get("output_type") == "display_data" and MIME in o.get("data", {})]
         if not answers:
-            raise RuntimeError(f"calling {name}(...) in the notebook gave no answer (the kernel "
+            raise RuntimeError(f"asking the notebook for {what} gave no answer (the kernel "
                                "timed out, crashed, or its output was tampered with)")
-        reply = wire.loads(answers[-1])
+        reply = wire.loads(answers[-1], refs=self._handle)
         rng = reply.get("rng")
         if isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8:
             torch.set_rng_state(rng)
@@ -94,8 +154,11 @@ class Judge:
 
     def run_test(self, source: str, index: int) -> list:
         self.index = index
+        from .. import checks
+
         printed = io.StringIO()
         outputs = []
+        checks._IN_NOTEBOOK = self.in_notebook
         try:
             with contextlib.redirect_stdout(printed):
                 exec(compile(source, f"<test cell {index}>", "exec"), self.ns)  # noqa: S102
@@ -103,6 +166,8 @@ class Judge:
             error = e
         else:
             error = None
+        finally:
+            checks._IN_NOTEBOOK = None
         if printed.getvalue():
             outputs.append(new_output("stream", name="stdout", text=printed.getvalue()))
         if error is not None:

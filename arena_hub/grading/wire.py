@@ -3,6 +3,10 @@
 A strict, pickle-free encoding: tensors and numeric numpy arrays as raw bytes with dtype and
 shape, JSON scalars, lists, tuples and string-keyed dicts. Anything else is refused, so a
 hostile kernel can send back wrong answers but never code or objects that act on the grader.
+
+Objects that are not data (a student's ``nn.Module``, an optimizer) never cross: the side that
+owns one sends a handle (``{"__ref__": [...]}``) made by its ``share`` hook, and the other side
+turns handles into proxies with its ``refs`` hook. Without hooks, handles are refused.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ class WireError(TypeError):
     pass
 
 
-def _enc(value):
+def _enc(value, share=None):
     import numpy as np
     import torch
 
@@ -43,22 +47,24 @@ def _enc(value):
     if isinstance(value, np.generic):
         return _enc(value.item())
     if isinstance(value, list):
-        return [_enc(v) for v in value]
+        return [_enc(v, share) for v in value]
     if isinstance(value, tuple):
-        return {"__tuple__": [_enc(v) for v in value]}
+        return {"__tuple__": [_enc(v, share) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": [[k, _enc(v, share)] for k, v in value.items()]}
+    if share is not None:
+        return {"__ref__": share(value)}
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise WireError("only dicts with string keys can be sent")
-        return {"__dict__": [[k, _enc(v)] for k, v in value.items()]}
+        raise WireError("only dicts with string keys can be sent")
     raise WireError(f"a {type(value).__name__} cannot be sent between the grader and the notebook")
 
 
-def _dec(value):
+def _dec(value, refs=None):
     import numpy as np
     import torch
 
     if isinstance(value, list):
-        return [_dec(v) for v in value]
+        return [_dec(v, refs) for v in value]
     if not isinstance(value, dict):
         return value
     if "__tensor__" in value:
@@ -80,20 +86,24 @@ def _dec(value):
             raise WireError(f"refused numpy dtype {dtype!r}")
         return np.frombuffer(base64.b64decode(data), dtype=np.dtype(dtype)).reshape(shape).copy()
     if "__tuple__" in value:
-        return tuple(_dec(v) for v in value["__tuple__"])
+        return tuple(_dec(v, refs) for v in value["__tuple__"])
     if "__dict__" in value:
-        return {str(k): _dec(v) for k, v in value["__dict__"]}
+        return {str(k): _dec(v, refs) for k, v in value["__dict__"]}
+    if "__ref__" in value and refs is not None and isinstance(value["__ref__"], list):
+        return refs(value["__ref__"])
     raise WireError("malformed value")
 
 
-def dumps(value) -> str:
-    text = json.dumps(_enc(value))
+def dumps(value, share=None) -> str:
+    """``share(obj) -> list``: a handle for an object that is not data (else it is refused)."""
+    text = json.dumps(_enc(value, share))
     if len(text) > MAX_BYTES:
         raise WireError(f"value too large to send ({len(text)} bytes)")
     return text
 
 
-def loads(text: str):
+def loads(text: str, refs=None):
+    """``refs(handle) -> object``: what a handle stands for (else handles are refused)."""
     if len(text) > MAX_BYTES:
         raise WireError(f"value too large ({len(text)} bytes)")
-    return _dec(json.loads(text))
+    return _dec(json.loads(text), refs)
