@@ -7,6 +7,12 @@ student's functions) are inherited by the fork, so a test cell needs nothing els
 
 The number of ranks comes from the assignment's metadata: the grader sets
 ``ARENA_HUB_WORLD_SIZE`` from ``[grading] world_size``; ``world_size(default)`` reads it.
+
+Grading containers with GPUs (docker, Kubernetes Jobs) set ``ARENA_HUB_LAUNCHER=torchrun``:
+the ranks are then started by ``torchrun --standalone --nproc_per_node=N`` as fresh processes
+(one GPU each, NCCL when every rank has a GPU, gloo otherwise). The check and the student's
+functions it uses reach them by value (cloudpickle, from the kernel to its own children: both
+sides are the student's), and each rank reports through a file.
 """
 
 from __future__ import annotations
@@ -14,11 +20,20 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import socket
+import subprocess
+import sys
+import tempfile
 import traceback
+from pathlib import Path
 
 
 def world_size(default: int = 2) -> int:
     return int(os.environ.get("ARENA_HUB_WORLD_SIZE") or default)
+
+
+def launcher() -> str:
+    """How ranks start: ``fork`` (CPU, gloo; the default) or ``torchrun``."""
+    return os.environ.get("ARENA_HUB_LAUNCHER") or "fork"
 
 
 def _free_port() -> int:
@@ -27,10 +42,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _rank_main(check, rank, size, port, conn):
-    import sys
-    import tempfile
+def _failure(e: BaseException) -> str:
+    return str(e) if isinstance(e, AssertionError) else \
+        f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
 
+
+def _rank_main(check, rank, size, port, conn):
     import torch.distributed as dist
 
     # A forked rank must not write into the kernel's output channels (nbgrader counts anything
@@ -52,8 +69,7 @@ def _rank_main(check, rank, size, port, conn):
             dist.destroy_process_group()
         conn.send(None)
     except BaseException as e:  # noqa: BLE001 -- report whatever broke on this rank
-        message = str(e) if isinstance(e, AssertionError) else \
-            f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
+        message = _failure(e)
         log.flush()
         log.seek(0)
         printed = [ln for ln in log.read()[-2000:].splitlines() if "[c10d]" not in ln]
@@ -65,8 +81,15 @@ def _rank_main(check, rank, size, port, conn):
         os._exit(0)
 
 
+def _report(failures: list[str], size: int) -> None:
+    if failures:
+        raise AssertionError(f"{len(failures)} of {size} ranks failed:\n" + "\n".join(failures))
+
+
 def run_on_ranks(check, size: int, timeout: float = 60.0) -> None:
-    """Call ``check(rank, size)`` on ``size`` gloo ranks; fail if any rank fails or hangs."""
+    """Call ``check(rank, size)`` on ``size`` ranks; fail if any rank fails or hangs."""
+    if launcher() == "torchrun":
+        return _run_torchrun(check, size, timeout)
     ctx = mp.get_context("fork")
     port = _free_port()
     procs, pipes = [], []
@@ -93,5 +116,66 @@ def run_on_ranks(check, size: int, timeout: float = 60.0) -> None:
         if p.is_alive():
             p.kill()
             p.join()
-    if failures:
-        raise AssertionError(f"{len(failures)} of {size} ranks failed:\n" + "\n".join(failures))
+    _report(failures, size)
+
+
+def _run_torchrun(check, size: int, timeout: float) -> None:
+    import cloudpickle
+
+    with tempfile.TemporaryDirectory(prefix="ranks-") as d:
+        folder = Path(d)
+        # By value: the test cell's check and the student's functions live in the kernel's
+        # __main__, which a fresh rank process does not have.
+        (folder / "check.pkl").write_bytes(cloudpickle.dumps(check))
+        env = {**os.environ, "GLOO_SOCKET_IFNAME": os.environ.get("GLOO_SOCKET_IFNAME", "lo")}
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc_per_node={size}", "--local-addr=127.0.0.1",  # loopback only: no network
+               "-m", "arena_hub.distributed", str(folder)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=env, start_new_session=True)
+        try:
+            tail = proc.communicate(timeout=timeout)[0][-1500:]
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)  # torchrun and every rank it started
+            proc.communicate()
+            proc, tail = None, ""
+        failures = []
+        for rank in range(size):
+            report = folder / f"rank{rank}.txt"
+            if report.exists():
+                message = report.read_text()
+            elif proc is None:
+                message = f"no answer within {timeout:.0f}s (a send without a matching recv?)"
+            else:
+                message = "the rank exited without reporting (killed?)\n  torchrun said:\n" + tail
+            if message:
+                failures.append(f"rank {rank}: {message}")
+        _report(failures, size)
+
+
+def _torchrun_rank(folder: Path) -> None:
+    """One rank started by torchrun: RANK, WORLD_SIZE and LOCAL_RANK come from it."""
+    import cloudpickle
+    import torch
+    import torch.distributed as dist
+
+    rank, size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    local = int(os.environ.get("LOCAL_RANK", rank))
+    try:
+        gpus = torch.cuda.is_available() and torch.cuda.device_count() >= size
+        if gpus:
+            torch.cuda.set_device(local)
+        check = cloudpickle.loads((folder / "check.pkl").read_bytes())
+        dist.init_process_group("nccl" if gpus else "gloo")
+        try:
+            check(rank, size)
+        finally:
+            dist.destroy_process_group()
+        message = ""
+    except BaseException as e:  # noqa: BLE001 -- report whatever broke on this rank
+        message = _failure(e)
+    (folder / f"rank{rank}.txt").write_text(message)
+
+
+if __name__ == "__main__":
+    _torchrun_rank(Path(sys.argv[1]))

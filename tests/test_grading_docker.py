@@ -32,7 +32,8 @@ def test_run_args_confine_the_container():
     joined = " ".join(args)
     for expected in ("--network none", "--memory 1024m", "--memory-swap 1024m", "--pids-limit 256",
                      "--cap-drop ALL", "/s:/submission:ro", "/t:/template:ro", "--gpus \"device=1,3\"",
-                     f"/r:/course/release/{AID}:ro", "--security-opt no-new-privileges"):
+                     f"/r:/course/release/{AID}:ro", "--security-opt no-new-privileges",
+                     "ARENA_HUB_LAUNCHER=torchrun"):
         assert expected in joined, expected
     assert args[-3:] == ["python", "-m", "arena_hub.grading.pod"]
     assert "--gpus" not in run_args(GradingJob(AID, "bob", "t"), DockerSettings(), name="n", submission=Path("/s"),
@@ -102,17 +103,25 @@ def test_course_source_is_not_in_the_container(docker_graded):
     assert outcomes["read_source"].ok and total(layout, "read_source") == 100
 
 
-def test_multi_process_day_in_a_container(docker_engine, tmp_path):
+@pytest.mark.parametrize("launcher", ["fork", "torchrun"])
+def test_multi_process_day_in_a_container(docker_engine, tmp_path, launcher):
+    """fork: gloo ranks forked from the kernel; torchrun: what GPU jobs use (``--standalone``,
+    fresh rank processes), run here on CPU with gloo since no GPU is available."""
     day = "c3x0-collectives"
     layout = scratch_course(tmp_path)
     release.build(layout, [day])
     src = notebook(layout, "source", day)
     submit_files(layout, day, {"reference": src, "buggy": mutants.apply(src, mutants.for_day(day)[3])})
     settings = DockerSettings(image=docker_engine.image, python=sys.executable, extra_mounts=[
-        f"{sys.prefix}:{sys.prefix}:ro", f"{INSTALL_ROOT / 'arena_hub'}:{INSTALL_ROOT / 'arena_hub'}:ro"])
-    report = engine.grade(layout, day, backend=DockerBackend(settings, env=docker_engine.env), stream=io.StringIO())
+        f"{sys.prefix}:{sys.prefix}:ro", f"{INSTALL_ROOT / 'arena_hub'}:{INSTALL_ROOT / 'arena_hub'}:ro"],
+        ranks_launcher=launcher)
+    # torchrun starts fresh rank processes (each imports torch) for every check: slower on CPU.
+    limits = {"timeout_seconds": 400, "cell_timeout_seconds": 120, "cpus": 2} if launcher == "torchrun" else None
+    report = engine.grade(layout, day, backend=DockerBackend(settings, env=docker_engine.env),
+                          stream=io.StringIO(), limits=limits)
     assert not report.failed, [o.reason for o in report.failed]
     assert (total_of(layout, day, "reference"), total_of(layout, day, "buggy")) == (100, 40)
+    print({o.job.student_id: round(o.seconds, 1) for o in report.graded})
 
 
 def total_of(layout, day, student):

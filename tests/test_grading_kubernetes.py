@@ -60,7 +60,10 @@ def test_gpu_jobs_go_to_the_gpu_pool():
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "2"
     assert pod["nodeSelector"] == SETTINGS.gpu_node_selector and pod["tolerations"] == SETTINGS.gpu_tolerations
     env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
-    assert env["ARENA_HUB_WORLD_SIZE"] == "2"
+    assert env["ARENA_HUB_WORLD_SIZE"] == "2" and env["ARENA_HUB_LAUNCHER"] == "torchrun"
+    cpu_env = {e["name"]: e["value"] for e in job_manifest(JOB, SETTINGS)["spec"]["template"]["spec"]
+               ["containers"][0]["env"]}
+    assert cpu_env["ARENA_HUB_LAUNCHER"] == "fork"
 
 
 def test_kueue_queue_label_suspends_until_admitted():

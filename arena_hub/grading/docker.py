@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from traitlets import Integer, List, Unicode
+from traitlets import Enum, Integer, List, Unicode
 from traitlets.config import Configurable
 
-from .job import GradingJob
+from .job import LAUNCHERS, GradingJob, ranks_launcher
 from .kubernetes import job_name
 from .local import Outcome
 
@@ -37,6 +37,11 @@ class DockerSettings(Configurable):
         Unicode(), [], help="GPU ids grading may use; jobs asking for N GPUs get N of them."
     ).tag(config=True)
     work_size_mib = Integer(512, help="Size of the container's private /work tmpfs.").tag(config=True)
+    ranks_launcher = Enum(
+        list(LAUNCHERS), "auto",
+        help="How multi-process days start their ranks: auto = torchrun --standalone (one GPU "
+             "per rank) when the job has GPUs, forked gloo ranks otherwise.",
+    ).tag(config=True)
 
 
 def run_args(job: GradingJob, settings: DockerSettings, *, name: str, submission: Path,
@@ -57,6 +62,7 @@ def run_args(job: GradingJob, settings: DockerSettings, *, name: str, submission
         "--label", "app.kubernetes.io/name=arena-hub-grader",
         "--env", f"ARENA_HUB_JOB={job.to_json()}",
         "--env", f"ARENA_HUB_WORLD_SIZE={job.world_size}",
+        "--env", f"ARENA_HUB_LAUNCHER={ranks_launcher(job, settings.ranks_launcher)}",
         "--volume", f"{submission}:/submission:ro",
         "--volume", f"{template_dir}:/template:ro",
         "--volume", f"{release_dir}:/course/release/{job.assignment_id}:ro",
@@ -66,7 +72,7 @@ def run_args(job: GradingJob, settings: DockerSettings, *, name: str, submission
         args += ["--volume", mount]
     if job.gpus:
         args += ["--gpus", f'"device={",".join(gpu_ids)}"']
-    return args + [settings.image, settings.python, "-m", "arena_hub.grading.pod"]
+    return args + [job.image or settings.image, settings.python, "-m", "arena_hub.grading.pod"]
 
 
 @dataclass

@@ -25,8 +25,8 @@ class GradingJob:
     cell_timeout_seconds: int = 30
     max_pids: int = 256
     max_file_mib: int = 64
-    network: bool = False
-    image: str = "arena-hub-grader"
+    network: bool = False  # no backend grants network; kept so a job states it
+    image: str = ""  # the grader image; "" = the backend's configured image
 
     @property
     def id(self) -> str:
@@ -39,6 +39,17 @@ class GradingJob:
     @classmethod
     def from_json(cls, text: str) -> "GradingJob":
         return cls(**json.loads(text))
+
+
+LAUNCHERS = ("auto", "fork", "torchrun")
+
+
+def ranks_launcher(job: GradingJob, setting: str = "auto") -> str:
+    """How a multi-process job starts its ranks: ``torchrun`` (one GPU per rank) when the job
+    has GPUs, else forked gloo ranks on CPU; a backend setting other than ``auto`` decides."""
+    if setting != "auto":
+        return setting
+    return "torchrun" if job.gpus else "fork"
 
 
 def read_timestamp(submission_dir: Path) -> str:

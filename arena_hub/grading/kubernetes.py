@@ -18,10 +18,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from traitlets import Dict, Integer, List, Unicode
+from traitlets import Dict, Enum, Integer, List, Unicode
 from traitlets.config import Configurable
 
-from .job import GradingJob
+from .job import LAUNCHERS, GradingJob, ranks_launcher
 from .local import Outcome
 
 LABEL_PREFIX = "arena-hub.org"
@@ -51,6 +51,11 @@ class KubernetesSettings(Configurable):
         "", help="If set, the Kueue LocalQueue the Jobs are submitted to (label kueue.x-k8s.io/queue-name)."
     ).tag(config=True)
     poll_seconds = Integer(2, help="How often Job status is read.").tag(config=True)
+    ranks_launcher = Enum(
+        list(LAUNCHERS), "auto",
+        help="How multi-process days start their ranks: auto = torchrun --standalone (one GPU "
+             "per rank) when the job has GPUs, forked gloo ranks otherwise.",
+    ).tag(config=True)
 
 
 def _label(value: str) -> str:
@@ -90,7 +95,7 @@ def job_manifest(job: GradingJob, settings: KubernetesSettings) -> dict:
         "enableServiceLinks": False,
         "containers": [{
             "name": "grader",
-            "image": settings.image,
+            "image": job.image or settings.image,
             "imagePullPolicy": settings.image_pull_policy,
             "command": ["python", "-m", "arena_hub.grading.pod"],
             "env": [
@@ -98,6 +103,7 @@ def job_manifest(job: GradingJob, settings: KubernetesSettings) -> dict:
                 {"name": "ARENA_HUB_SIZE", "value": "fast"},
                 {"name": "ARENA_HUB_DATA", "value": "offline"},
                 {"name": "ARENA_HUB_WORLD_SIZE", "value": str(job.world_size)},
+                {"name": "ARENA_HUB_LAUNCHER", "value": ranks_launcher(job, settings.ranks_launcher)},
             ],
             "resources": {"requests": dict(limits), "limits": dict(limits)},
             "securityContext": {

@@ -30,7 +30,7 @@ def main() -> int:
     kernel_uid = KERNEL_UID if os.geteuid() == 0 else None
     runner.prepare(work, job, root / "submission", root / "course" / "release" / job.assignment_id,
                    root / "template" / "gradebook.db", kernel_uid)
-    env = runner.environment(work, job)
+    env = runner.environment(work, job, os.environ.get("ARENA_HUB_LAUNCHER", "fork"))
     os.environ.clear()
     os.environ.update(env)
     os.chdir(work)

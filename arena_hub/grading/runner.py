@@ -66,7 +66,7 @@ def prepare(work: Path, job: GradingJob, submission: Path, release_dir: Path, te
     work.chmod(0o711)  # the kernel may traverse to its home, not list or read the rest
 
 
-def environment(work: Path, job: GradingJob) -> dict:
+def environment(work: Path, job: GradingJob, launcher: str = "fork") -> dict:
     """The whole environment of the run: nothing of the grader's own leaks in."""
     home = work / "home"
     return {
@@ -86,6 +86,7 @@ def environment(work: Path, job: GradingJob) -> dict:
         "ARENA_HUB_DATA": "offline",
         "OMP_NUM_THREADS": "1",
         "ARENA_HUB_WORLD_SIZE": str(job.world_size),
+        "ARENA_HUB_LAUNCHER": launcher,  # arena_hub.distributed: fork or torchrun
         "MKL_NUM_THREADS": "1",
         "WANDB_MODE": "offline",
         "HF_HUB_OFFLINE": "1",
