@@ -102,4 +102,18 @@ MUTANTS = [
            "matrix[:, column_indexes]", "matrix[column_indexes]", "test_collect_columns"),
     mutant("collect_columns", "transposed result",
            "matrix[:, column_indexes]", "matrix.T[column_indexes]", "test_collect_columns"),
+    # Second cases for the exercises that had one.
+    mutant("rearrange_2", "output axes swapped", '"(c r) -> r c", c=3', '"(r c) -> c r", c=3',
+           "test_rearrange_2"),
+    mutant("temperatures_average", "max instead of mean", '"mean", day=7', '"max", day=7',
+           "test_temperatures_average"),
+    mutant("temperatures_differences", "subtracts the overall mean, not each week's",
+           'return temps - einops.repeat(weekly, "week -> (week day)", day=7)', "return temps - temps.mean()",
+           "test_temperatures_differences"),
+    mutant("gather_2d", "the first row's indexes for every row",
+           "torch.gather(matrix, 1, indexes)", "matrix[:, indexes[0]]", "test_gather_2d"),
+    mutant("integer_array_indexing", "only the first two coordinates",
+           "matrix[tuple(coords.T)]", "matrix[coords[:, 0], coords[:, 1]]", "test_integer_array_indexing"),
+    mutant("collect_rows", "sorts the indexes",
+           "matrix[row_indexes]", "matrix[row_indexes.sort().values]", "test_collect_rows"),
 ]
