@@ -21,7 +21,7 @@ from traitlets.config import Configurable
 
 from .job import LAUNCHERS, GradingJob, ranks_launcher
 from .kubernetes import job_name
-from .local import Outcome
+from .local import Outcome, failure_reason
 
 
 class DockerSettings(Configurable):
@@ -134,20 +134,12 @@ class DockerBackend:
                     seconds = time.monotonic() - t0
                     if started.returncode != 0:
                         outcome = Outcome(job, False, f"the container did not start: {started.stderr.strip()}", seconds)
-                    elif timed_out:
-                        outcome = Outcome(job, False, f"stopped after the {job.timeout_seconds}s time limit of "
-                                          "the whole notebook (an endless loop?)", seconds, results)
-                    elif state.get("OOMKilled"):
-                        outcome = Outcome(job, False, f"ran out of memory (limit {job.memory_mib} MiB) and was "
-                                          "stopped", seconds, results)
-                    elif state.get("ExitCode") == 0:
+                    elif state.get("ExitCode") == 0 and not timed_out:
                         outcome = Outcome(job, True, "", seconds, results)
-                    elif any("kernel died" in line.lower() or "DeadKernelError" in line for line in tail):
-                        outcome = Outcome(job, False, "the notebook's kernel died (it exited, was killed, or hit "
-                                          f"the memory limit of {job.memory_mib} MiB)", seconds, results)
                     else:
-                        outcome = Outcome(job, False, tail[-1] if tail else f"exit code {state.get('ExitCode')}",
-                                          seconds, results)
+                        outcome = Outcome(job, False, failure_reason(
+                            job, timed_out=timed_out, oom=bool(state.get("OOMKilled")), log=tail,
+                            exit_code=state.get("ExitCode")), seconds, results)
                     outcomes.append(outcome)
                     if on_done:
                         on_done(outcome)

@@ -22,7 +22,7 @@ from traitlets import Dict, Enum, Integer, List, Unicode
 from traitlets.config import Configurable
 
 from .job import LAUNCHERS, GradingJob, ranks_launcher
-from .local import Outcome
+from .local import Outcome, failure_reason
 
 LABEL_PREFIX = "arena-hub.org"
 
@@ -217,12 +217,12 @@ class KubernetesBackend:
                 if status == "succeeded" and (work / "course" / "gradebook.db").exists():
                     outcome = Outcome(job, True, "", time.monotonic() - started, work)
                 else:
-                    reason = status
-                    if "DeadlineExceeded" in status:
-                        reason = f"stopped after the {job.timeout_seconds}s time limit of the whole notebook"
-                    tail = self._logs(core, name).strip().splitlines()[-1:]
-                    outcome = Outcome(job, False, reason + (f" ({tail[0]})" if tail else ""),
-                                      time.monotonic() - started, work)
+                    log = self._logs(core, name).strip().splitlines()[-30:]
+                    reason = failure_reason(job, timed_out="DeadlineExceeded" in status,
+                                            oom="OOMKilled" in status, log=log, exit_code=status)
+                    if log and log[-1] not in reason:  # the pod's last word, for the instructor
+                        reason += f" ({log[-1]})"
+                    outcome = Outcome(job, False, reason, time.monotonic() - started, work)
                 batch.delete_namespaced_job(name, self.settings.namespace, propagation_policy="Background")
                 outcomes.append(outcome)
                 if on_done:

@@ -36,6 +36,20 @@ class Outcome:
     work: Path | None = None
 
 
+def failure_reason(job: GradingJob, *, timed_out: bool = False, oom: bool = False,
+                   log: list[str] = (), exit_code=None) -> str:
+    """What a student and the instructor read about a run that did not finish (every backend)."""
+    if timed_out:
+        return f"stopped after the {job.timeout_seconds}s time limit of the whole notebook (an endless loop?)"
+    if oom:
+        return f"ran out of memory (limit {job.memory_mib} MiB) and was stopped"
+    if any("DeadKernelError" in line or "kernel died" in line.lower() for line in log):
+        return ("the notebook's kernel died (it exited, was killed, or hit the memory limit "
+                f"of {job.memory_mib} MiB)")
+    errors = [line.strip() for line in log if "ERROR" in line or "failed" in line]
+    return errors[-1] if errors else f"the grading run exited with code {exit_code}"
+
+
 @dataclass
 class _Running:
     job: GradingJob
@@ -147,20 +161,10 @@ class LocalBackend:
             run.cgroup.remove()
         code = os.waitstatus_to_exitcode(status)
         with open(run.work / "grading.log", errors="replace") as f:
-            log = f.read(8_000_000)  # bounded by RLIMIT_FSIZE anyway
-        if run.timed_out:
-            return Outcome(run.job, False, f"stopped after the {run.job.timeout_seconds}s time limit "
-                           "of the whole notebook (an endless loop?)", seconds, run.work)
-        if code == 0:
+            log = f.read(8_000_000).splitlines()  # bounded by RLIMIT_FSIZE anyway
+        if code == 0 and not run.timed_out:
             return Outcome(run.job, True, "", seconds, run.work)
-        if oom:
-            reason = f"ran out of memory (limit {run.job.memory_mib} MiB) and was stopped"
-        elif "DeadKernelError" in log or "kernel died" in log.lower():
-            reason = ("the notebook's kernel died (it exited, was killed, or hit the memory limit "
-                      f"of {run.job.memory_mib} MiB)")
-        else:
-            errors = [ln for ln in log.splitlines() if "ERROR" in ln or "failed" in ln]
-            reason = errors[-1].strip() if errors else f"the grading run exited with code {code}"
+        reason = failure_reason(run.job, timed_out=run.timed_out, oom=oom, log=log, exit_code=code)
         return Outcome(run.job, False, reason, seconds, run.work)
 
     def run(self, jobs: list[GradingJob], inputs, on_start=None, on_done=None) -> list[Outcome]:
