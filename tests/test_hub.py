@@ -6,6 +6,7 @@ loopback ports in a scratch copy of the course; students and the instructor act 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -232,4 +233,93 @@ def test_browser_student_gets_403_from_formgrader(hub, browser):
     r = page.goto(f"{hub.url}/services/arena/formgrader/")
     assert r.status == 403
     page.screenshot(path=str(ARTIFACTS / "student-formgrader-403.png"))
+    page.close()
+
+
+DAY1 = "c0d1-ray-tracing"
+
+
+@pytest.mark.browser
+def test_browser_student_walks_through_a_day(hub, browser):
+    """Day 0.1 as carol sees it: fetch, work (one exercise typed in the browser), validate,
+    submit; the instructor grades with the engine and releases feedback; carol reads it.
+    Screenshots in test-artifacts/day-walkthrough-*.png."""
+    from arena_hub.grading import engine
+
+    layout = hub.layout
+    shot = lambda page, name: page.screenshot(path=str(ARTIFACTS / f"day-walkthrough-{name}.png"))  # noqa: E731
+    formgrader(hub, "POST", f"/assignment/{DAY1}/assign")
+    formgrader(hub, "POST", f"/assignment/{DAY1}/release")
+    source = nbformat.read(layout.source / DAY1 / f"{DAY1}.ipynb", as_version=4)
+
+    page = browser_login(browser, hub, "carol")
+    page.wait_for_selector(".jp-LabShell")
+    page.click(".lm-MenuBar-itemLabel:text('Nbgrader')")
+    page.click(".lm-Menu-itemLabel:text('Assignment List')")
+    row = page.locator("#released_assignments_list .list_item", has_text=DAY1)
+    row.get_by_role("button", name="Fetch").click()
+    page.locator("#fetched_assignments_list .list_item", has_text=DAY1).first.wait_for()
+    shot(page, "1-fetched")
+
+    # Work: every answer but one arrives through the contents API; make_rays_1d is typed here.
+    path = f"{DAY1}/{DAY1}.ipynb"
+    released = nbformat.from_dict(hub.api("carol", "GET", f"/user/carol/api/contents/{path}").json()["content"])
+    answered = with_solutions(released, source)
+    typed = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "make_rays_1d")
+    for c in answered.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "make_rays_1d":
+            c.source = next(r.source for r in released.cells
+                            if r.metadata.get("nbgrader", {}).get("grade_id") == "make_rays_1d")
+    write(hub, "carol", path, answered)
+    page.goto(f"{hub.url}/user/carol/lab/tree/{path}")
+    cell = page.locator(".jp-CodeCell", has_text="def make_rays_1d").first
+    cell.wait_for()
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(typed.source)
+    page.keyboard.press("Control+S")
+    page.wait_for_timeout(1000)
+    shot(page, "2-work")
+    saved = nbformat.from_dict(hub.api("carol", "GET", f"/user/carol/api/contents/{path}").json()["content"])
+    assert any("linspace" in c.source for c in saved.cells if "def make_rays_1d" in c.source), \
+        "the answer typed in the browser was not saved"
+
+    # Validate from the notebook's toolbar: nbgrader runs the visible tests on carol's server.
+    page.get_by_role("button", name="Validate").first.click()
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=180_000)
+    shot(page, "3-validated")
+    assert "passes all the tests" in dialog.inner_text(), dialog.inner_text()[:1000]
+    dialog.get_by_role("button", name="Ok").click()
+
+    # Submit from the assignment list.
+    page.goto(f"{hub.url}/user/carol/lab")
+    page.wait_for_selector(".jp-LabShell")
+    page.click(".lm-MenuBar-itemLabel:text('Nbgrader')")
+    page.click(".lm-Menu-itemLabel:text('Assignment List')")
+    page.locator("#fetched_assignments_list .list_item", has_text=DAY1).get_by_role("button", name="Submit").click()
+    page.locator("#submitted_assignments_list .list_item", has_text=DAY1).first.wait_for()
+    shot(page, "4-submitted")
+
+    # The instructor collects, grades with the engine, and releases feedback.
+    formgrader(hub, "POST", f"/assignment/{DAY1}/collect")
+    report = engine.grade(layout, DAY1, ["carol"], workers=1, stream=io.StringIO())
+    assert not report.failed, [o.reason for o in report.failed]
+    formgrader(hub, "POST", f"/assignment/{DAY1}/generate_feedback")
+    formgrader(hub, "POST", f"/assignment/{DAY1}/release_feedback")
+
+    # carol fetches her feedback and reads it.
+    page.reload()
+    page.wait_for_selector(".jp-LabShell")
+    page.click(".lm-MenuBar-itemLabel:text('Nbgrader')")
+    page.click(".lm-Menu-itemLabel:text('Assignment List')")
+    page.locator("#submitted_assignments_list .list_item", has_text=DAY1).get_by_role(
+        "button", name="Fetch Feedback").first.click()
+    page.locator("#submitted_assignments_list", has_text="feedback").first.wait_for()
+    shot(page, "5-feedback-fetched")
+    r = hub.api("carol", "GET", f"/user/carol/api/contents/{DAY1}/feedback")
+    stamp = r.json()["content"][0]["path"]
+    page.goto(f"{hub.url}/user/carol/files/{stamp}/{DAY1}.html")
+    page.get_by_text("Score: 100.0 / 100.0").first.wait_for()
+    shot(page, "6-feedback")
     page.close()

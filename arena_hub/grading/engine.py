@@ -83,6 +83,11 @@ def _land(layout: Layout, outcome: Outcome) -> dict:
         for f in produced.iterdir():
             if f.is_file() and not f.is_symlink() and (f.suffix == ".ipynb" or f.name == "timestamp.txt"):
                 shutil.copy(f, dest / f.name)
+        # nbgrader's release_feedback files feedback under the submission's secret: take it
+        # from the collected submission, not from what the run produced.
+        secret = layout.submitted / job.student_id / job.assignment_id / "submission_secret.txt"
+        if secret.is_file() and not secret.is_symlink():
+            shutil.copy(secret, dest / secret.name)
     else:
         gradebook.record_failure(layout.gradebook_url, job.assignment_id, job.student_id, job.timestamp)
     state = {"timestamp": job.timestamp, "ok": outcome.ok, "reason": outcome.reason,
