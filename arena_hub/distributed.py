@@ -1,8 +1,10 @@
 """Run a check on N ranks, for the multi-process days (chapter 3).
 
 ``run_on_ranks(check, world_size)`` forks ``world_size`` processes from the kernel, joins them
-in a gloo process group over loopback and calls ``check(rank, world_size)`` on each; it raises
-one AssertionError naming every rank that failed and why. The kernel's definitions (the
+in a gloo process group over loopback, calls ``check(rank, world_size)`` on each and returns
+their results in rank order; it raises one AssertionError naming every rank that failed and
+why. When grading, a test cell asks the kernel for the ranks' results (``in_notebook``) and
+compares them in the grader, like any other answer. The kernel's definitions (the
 student's functions) are inherited by the fork, so a test cell needs nothing else.
 
 The number of ranks comes from the assignment's metadata: the grader sets
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 import socket
 import subprocess
 import sys
@@ -64,10 +67,10 @@ def _rank_main(check, rank, size, port, conn):
         os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
         dist.init_process_group("gloo", rank=rank, world_size=size)
         try:
-            check(rank, size)
+            result = check(rank, size)
         finally:
             dist.destroy_process_group()
-        conn.send(None)
+        conn.send_bytes(pickle.dumps(("ok", result)))  # by value: this process exits next
     except BaseException as e:  # noqa: BLE001 -- report whatever broke on this rank
         message = _failure(e)
         log.flush()
@@ -75,7 +78,7 @@ def _rank_main(check, rank, size, port, conn):
         printed = [ln for ln in log.read()[-2000:].splitlines() if "[c10d]" not in ln]
         if printed:
             message += "\n  output of this rank:\n  " + "\n  ".join(printed[-10:])
-        conn.send(message)
+        conn.send_bytes(pickle.dumps(("failed", message)))
     finally:
         conn.close()
         os._exit(0)
@@ -86,8 +89,8 @@ def _report(failures: list[str], size: int) -> None:
         raise AssertionError(f"{len(failures)} of {size} ranks failed:\n" + "\n".join(failures))
 
 
-def run_on_ranks(check, size: int, timeout: float = 60.0) -> None:
-    """Call ``check(rank, size)`` on ``size`` ranks; fail if any rank fails or hangs."""
+def run_on_ranks(check, size: int, timeout: float = 60.0) -> list:
+    """``[check(rank, size) for each rank]``, each on its own rank; fail if any fails or hangs."""
     if launcher() == "torchrun":
         return _run_torchrun(check, size, timeout)
     ctx = mp.get_context("fork")
@@ -100,23 +103,26 @@ def run_on_ranks(check, size: int, timeout: float = 60.0) -> None:
         child.close()
         procs.append(p)
         pipes.append(parent)
-    failures = []
+    failures, results = [], []
     for rank, (p, pipe) in enumerate(zip(procs, pipes)):
         if pipe.poll(timeout):
             try:
-                result = pipe.recv()
+                status, value = pickle.loads(pipe.recv_bytes())
             except EOFError:
-                result = "the rank exited without reporting (killed?)"
+                status, value = "failed", "the rank exited without reporting (killed?)"
         else:
-            result = f"no answer within {timeout:.0f}s (a send without a matching recv?)"
-        if result:
-            failures.append(f"rank {rank}: {result}")
+            status, value = "failed", f"no answer within {timeout:.0f}s (a send without a matching recv?)"
+        if status == "ok":
+            results.append(value)
+        else:
+            failures.append(f"rank {rank}: {value}")
     for p in procs:
         p.join(1)
         if p.is_alive():
             p.kill()
             p.join()
     _report(failures, size)
+    return results
 
 
 def _run_torchrun(check, size: int, timeout: float) -> None:
@@ -139,18 +145,21 @@ def _run_torchrun(check, size: int, timeout: float) -> None:
             os.killpg(proc.pid, 9)  # torchrun and every rank it started
             proc.communicate()
             proc, tail = None, ""
-        failures = []
+        failures, results = [], []
         for rank in range(size):
-            report = folder / f"rank{rank}.txt"
-            if report.exists():
-                message = report.read_text()
+            report = folder / f"rank{rank}.pkl"
+            if report.exists():  # written by our own rank process, the kernel's child
+                status, value = cloudpickle.loads(report.read_bytes())
             elif proc is None:
-                message = f"no answer within {timeout:.0f}s (a send without a matching recv?)"
+                status, value = "failed", f"no answer within {timeout:.0f}s (a send without a matching recv?)"
             else:
-                message = "the rank exited without reporting (killed?)\n  torchrun said:\n" + tail
-            if message:
-                failures.append(f"rank {rank}: {message}")
+                status, value = "failed", "the rank exited without reporting (killed?)\n  torchrun said:\n" + tail
+            if status == "ok":
+                results.append(value)
+            else:
+                failures.append(f"rank {rank}: {value}")
         _report(failures, size)
+        return results
 
 
 def _torchrun_rank(folder: Path) -> None:
@@ -168,13 +177,12 @@ def _torchrun_rank(folder: Path) -> None:
         check = cloudpickle.loads((folder / "check.pkl").read_bytes())
         dist.init_process_group("nccl" if gpus else "gloo")
         try:
-            check(rank, size)
+            outcome = ("ok", check(rank, size))
         finally:
             dist.destroy_process_group()
-        message = ""
     except BaseException as e:  # noqa: BLE001 -- report whatever broke on this rank
-        message = _failure(e)
-    (folder / f"rank{rank}.txt").write_text(message)
+        outcome = ("failed", _failure(e))
+    (folder / f"rank{rank}.pkl").write_bytes(cloudpickle.dumps(outcome))
 
 
 if __name__ == "__main__":

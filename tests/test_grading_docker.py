@@ -103,6 +103,7 @@ def test_course_source_is_not_in_the_container(docker_graded):
     assert outcomes["read_source"].ok and total(layout, "read_source") == 100
 
 
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("launcher", ["fork", "torchrun"])
 def test_multi_process_day_in_a_container(docker_engine, tmp_path, launcher):
     """fork: gloo ranks forked from the kernel; torchrun: what GPU jobs use (``--standalone``,
@@ -116,7 +117,9 @@ def test_multi_process_day_in_a_container(docker_engine, tmp_path, launcher):
         f"{sys.prefix}:{sys.prefix}:ro", f"{INSTALL_ROOT / 'arena_hub'}:{INSTALL_ROOT / 'arena_hub'}:ro"],
         ranks_launcher=launcher)
     # torchrun starts fresh rank processes (each imports torch) for every check: slower on CPU.
-    limits = {"timeout_seconds": 400, "cell_timeout_seconds": 120, "cpus": 2} if launcher == "torchrun" else None
+    # Fresh ranks each import torch (~0.4 GiB each) next to the kernel and the grader.
+    limits = ({"timeout_seconds": 900, "cell_timeout_seconds": 300, "cpus": 2, "memory_mib": 4096}
+              if launcher == "torchrun" else None)
     report = engine.grade(layout, day, backend=DockerBackend(settings, env=docker_engine.env),
                           stream=io.StringIO(), limits=limits)
     assert not report.failed, [o.reason for o in report.failed]

@@ -76,3 +76,22 @@ def test_the_attack_fools_tests_run_in_the_kernel(in_kernel, attack):
 def test_the_engine_is_not_fooled(judged, attack):
     got = scores(judged, AID, attack)
     assert got["test_rearrange_2"] == 0 and total(judged, attack) == 96, got
+
+
+def test_multi_process_days_are_judged_too(tmp_path):
+    """The ranks run in the student's processes, but their results are compared in the grader."""
+    from tests.helpers import autograde
+
+    day = "c3x0-collectives"
+    layout = scratch_course(tmp_path / "nbgrader")
+    src = notebook(layout, "source", day)
+    bug = next(m for m in mutants.for_day(day) if m.bug == "overwrites instead of adding")
+    subs = {"cheat": with_cell(mutants.apply(src, bug), ATTACKS["rebind_helpers"])}
+    in_kernel = autograde(layout, day, subs)
+    assert sum(in_kernel["cheat"].values()) == 100, "control: the attack should fool tests run in the kernel"
+    ours = scratch_course(tmp_path / "engine")
+    release.build(ours, [day])
+    submit_files(ours, day, subs)
+    report = engine.grade(ours, day, workers=1, stream=io.StringIO())
+    assert not report.failed, [o.reason for o in report.failed]
+    assert sum(scores(ours, day, "cheat").values()) == 40

@@ -14,7 +14,8 @@ expected values and exceptions all happen in the grader, so a tampered kernel ca
 answers, never make a wrong answer pass.
 
 The torch RNG state travels with each call, so seeded tests behave as in the kernel. Days whose
-tests start several processes (``world_size > 1``) still run their tests in the kernel.
+tests start several processes ask the kernel, through ``in_notebook``, for every rank's result
+(``arena_hub.distributed.run_on_ranks``) and compare them here.
 """
 
 from __future__ import annotations

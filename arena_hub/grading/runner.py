@@ -130,8 +130,7 @@ def autograde(work: Path, job: GradingJob, kernel_uid: int | None) -> int:
     from .judge import JudgedExecute
 
     defaults = Autograde.class_traits()["autograde_preprocessors"].default()
-    if job.world_size == 1:  # multi-process tests fork the kernel: they run in it (see judge)
-        defaults = [JudgedExecute if pp is Execute else pp for pp in defaults]
+    defaults = [JudgedExecute if pp is Execute else pp for pp in defaults]
     c.Autograde.autograde_preprocessors = [GrantKernelWrite, *defaults]
     coursedir = CourseDirectory(config=c)
     converter = Autograde(coursedir=coursedir, config=c)
