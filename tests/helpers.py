@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import nbformat
@@ -62,3 +64,18 @@ def autograde(layout: Layout, assignment_id: str, submissions: dict[str, nbforma
     proc = release.nbgrader(layout, "autograde", assignment_id, "--force")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {student: scores(layout, assignment_id, student) for student in submissions}
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """Base of the fake HTTP APIs the tests start on loopback: JSON replies, no access log."""
+
+    def send_json(self, code: int, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass

@@ -11,7 +11,7 @@ import json
 import re
 import threading
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import kubernetes_validate
@@ -20,6 +20,7 @@ import pytest
 from arena_hub.grading.job import GradingJob
 from arena_hub.grading.kubernetes import (KubernetesBackend, KubernetesSettings, job_manifest, job_name,
                                           results_subpath)
+from tests.helpers import JsonHandler
 
 JOB = GradingJob("c3d2-distributed", "Alice.O'Brien+x", "2026-11-30 10:00:00.000000 UTC",
                  cpus=2, memory_mib=3072, gpus=0, world_size=1, timeout_seconds=225)
@@ -82,7 +83,7 @@ def test_names_and_labels_are_valid_and_stable():
     assert job_manifest(JOB, SETTINGS) == job_manifest(JOB, SETTINGS)
 
 
-class FakeAPI(BaseHTTPRequestHandler):
+class FakeAPI(JsonHandler):
     """Just the Kubernetes REST calls the backend makes, recorded."""
 
     jobs: dict = {}
@@ -90,15 +91,7 @@ class FakeAPI(BaseHTTPRequestHandler):
     polls_before_done = 2
 
     def _send(self, code, body):
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(code, body)
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -23,7 +23,7 @@ import re
 import threading
 from dataclasses import replace
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
@@ -36,6 +36,7 @@ import yaml
 
 from arena_hub.grading.job import GradingJob
 from arena_hub.grading.kubernetes import KubernetesBackend, KubernetesSettings, job_manifest, results_subpath
+from tests.helpers import JsonHandler
 
 REPO = Path(__file__).resolve().parent.parent
 CHART = REPO / "helm" / "arena-hub"
@@ -303,21 +304,13 @@ def test_rbac_grants_exactly_the_grading_engines_needs(chart, name):
     assert formgrader["serviceAccountName"] == sa["metadata"]["name"]
 
 
-class RecordingAPI(BaseHTTPRequestHandler):
+class RecordingAPI(JsonHandler):
     """A Kubernetes API on loopback that answers the backend's calls and records them."""
 
     calls: list = []
 
     def _send(self, body, code=200):
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(code, body)
 
     def _record(self):
         url = urlparse(self.path)
@@ -750,15 +743,12 @@ def test_gpu_culler_is_wired_into_the_hub(chart):
     assert jh["cull"]["enabled"] and values(PRODUCTION)["gpuCulling"]["timeoutSeconds"] < jh["cull"]["timeout"]
 
 
-class FakeHub(BaseHTTPRequestHandler):
+class FakeHub(JsonHandler):
     """The hub's REST API, paginated, with a few servers; records the DELETEs."""
 
     users: list = []
     deleted: list = []
     auth: set = set()
-
-    def log_message(self, *args):
-        pass
 
     def do_GET(self):
         self.auth.add(self.headers["Authorization"])
@@ -767,13 +757,9 @@ class FakeHub(BaseHTTPRequestHandler):
         offset = int(query["offset"][0])
         items = self.users[offset:offset + 2]  # two per page
         more = offset + 2 < len(self.users)
-        body = json.dumps({"items": items, "_pagination": {
+        self.send_json(200, {"items": items, "_pagination": {
             "offset": offset, "limit": 2, "total": len(self.users),
-            "next": {"offset": offset + 2, "limit": 2, "url": "..."} if more else None}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            "next": {"offset": offset + 2, "limit": 2, "url": "..."} if more else None}})
 
     def do_DELETE(self):
         self.deleted.append(urlparse(self.path).path)
