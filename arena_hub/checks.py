@@ -109,6 +109,7 @@ def check_true(condition: bool, case: str, what: str, hint: str | None = None) -
 
 
 _ACTIVE_GUARDS: list[tuple[str, str, str]] = []
+_INHERITED = object()
 
 
 def _path(owner) -> str:
@@ -141,13 +142,20 @@ def forbid(*targets: tuple[Any, str], reason: str = "this exercise asks you to b
     _ACTIVE_GUARDS.extend(marks)
     try:
         for owner, name in targets:
-            saved.append((owner, name, getattr(owner, name)))
+            getattr(owner, name)  # a typo in a guard fails loudly, not silently
+            # The owner's own entry, not getattr: a subclass that inherits the attribute (AdamW's
+            # step from Adam) must inherit it again afterwards, not keep a blocked copy.
+            own = getattr(owner, "__dict__", {})
+            saved.append((owner, name, own[name] if name in own else _INHERITED))
             qualname = f"{getattr(owner, '__name__', type(owner).__name__)}.{name}"
             setattr(owner, name, blocked(qualname))
         yield
     finally:
         for owner, name, original in reversed(saved):
-            setattr(owner, name, original)
+            if original is _INHERITED:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
         del _ACTIVE_GUARDS[len(_ACTIVE_GUARDS) - len(marks):]
 
 

@@ -43,3 +43,18 @@ def test_forbid_blocks_and_restores():
         msg = fails(torch.eye, 3)
     assert msg == "torch.eye was called, but build it yourself"
     assert torch.eye(2).shape == (2, 2)
+
+
+def test_forbid_restores_inherited_attributes_whatever_the_order():
+    import torch
+
+    from arena_hub.checks import forbid
+
+    inherited = "step" not in vars(torch.optim.AdamW)
+    for targets in ([(torch.optim.Adam, "step"), (torch.optim.AdamW, "step")],
+                    [(torch.optim.AdamW, "step"), (torch.optim.Adam, "step")]):
+        with forbid(*targets):
+            with pytest.raises(AssertionError, match="was called"):
+                torch.optim.AdamW.step(None)
+        assert ("step" not in vars(torch.optim.AdamW)) == inherited
+        assert torch.optim.Adam.step.__name__ == "step" and torch.optim.AdamW.step.__name__ == "step"
