@@ -196,3 +196,13 @@ def test_handles_are_refused_without_hooks_and_the_notebook_cannot_name_grader_o
     for bad in ('["name", "check_tensor"]', '["ref", "7", "x"]', '["ref", 7]'):
         with pytest.raises(wire.WireError):
             wire.loads('{"__ref__": %s}' % bad, refs=judge._handle)
+
+
+def test_zero_dimensional_arrays_keep_their_shape_on_the_wire():
+    import numpy as np
+
+    from arena_hub.grading import wire
+
+    for value in (np.array(3.5), np.zeros((2, 0)), np.arange(6).reshape(2, 3).T):
+        back = wire.loads(wire.dumps(value))
+        assert back.shape == value.shape and (back == value).all()

@@ -23,7 +23,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
+import sys
 import traceback
+import types
 
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
@@ -94,14 +96,18 @@ class KernelObject:
 class Judge:
     def __init__(self, client, exercises: list[str]):
         self.client, self.index = client, 0
-        self.ns: dict = {"__name__": "__grader__"}
+        # A real module, so that code which looks its module up (dataclasses) works here too.
+        module = types.ModuleType("__grader__")
+        sys.modules["__grader__"] = module
+        self.ns: dict = module.__dict__
         self.exercises = exercises
 
     def add_trusted(self, source: str) -> None:
         """Run a provided (locked) cell's code in the grader, quietly."""
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             try:
-                exec(compile(source, "<provided cell>", "exec"), self.ns)  # noqa: S102 -- course code
+                # dont_inherit: this module's `from __future__ import annotations` is not the cell's
+                exec(compile(source, "<provided cell>", "exec", dont_inherit=True), self.ns)  # noqa: S102
             except Exception:  # noqa: BLE001 -- the kernel runs it too and shows the error
                 pass
         for name in self.exercises:
@@ -162,7 +168,7 @@ class Judge:
         checks._IN_NOTEBOOK = self.in_notebook
         try:
             with contextlib.redirect_stdout(printed):
-                exec(compile(source, f"<test cell {index}>", "exec"), self.ns)  # noqa: S102
+                exec(compile(source, f"<test cell {index}>", "exec", dont_inherit=True), self.ns)  # noqa: S102
         except BaseException as e:  # noqa: BLE001 -- a failing test, whatever it raised
             error = e
         else:
@@ -206,5 +212,6 @@ class JudgedExecute(Execute):
                 cell.execution_count = None
                 return cell, self.resources
             if meta.get("locked") and not meta.get("solution"):
+                self._judge.index = index  # a call it makes to the kernel is filed at this cell
                 self._judge.add_trusted(cell.source)  # restored from the gradebook: trusted
         return super().preprocess_cell(cell, resources, index)

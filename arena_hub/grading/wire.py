@@ -42,7 +42,7 @@ def _enc(value, share=None):
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise WireError(f"cannot send a numpy array of dtype {value.dtype}")
-        a = np.ascontiguousarray(value)
+        a = np.ascontiguousarray(value).reshape(value.shape)  # ascontiguousarray makes 0-d 1-d
         return {"__ndarray__": [a.dtype.str, list(a.shape), base64.b64encode(a.tobytes()).decode()]}
     if isinstance(value, np.generic):
         return _enc(value.item())
