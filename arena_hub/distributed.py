@@ -84,9 +84,12 @@ def _rank_main(check, rank, size, port, conn):
         os._exit(0)
 
 
-def _report(failures: list[str], size: int) -> None:
+def _report(outcomes: list[tuple[str, object]]) -> list:
+    """``[(status, value)]`` per rank -> the values, or one error naming every failed rank."""
+    failures = [f"rank {rank}: {value}" for rank, (status, value) in enumerate(outcomes) if status != "ok"]
     if failures:
-        raise AssertionError(f"{len(failures)} of {size} ranks failed:\n" + "\n".join(failures))
+        raise AssertionError(f"{len(failures)} of {len(outcomes)} ranks failed:\n" + "\n".join(failures))
+    return [value for _, value in outcomes]
 
 
 def run_on_ranks(check, size: int, timeout: float = 60.0) -> list:
@@ -103,26 +106,21 @@ def run_on_ranks(check, size: int, timeout: float = 60.0) -> list:
         child.close()
         procs.append(p)
         pipes.append(parent)
-    failures, results = [], []
-    for rank, (p, pipe) in enumerate(zip(procs, pipes)):
+    outcomes = []
+    for p, pipe in zip(procs, pipes):
         if pipe.poll(timeout):
             try:
-                status, value = pickle.loads(pipe.recv_bytes())
+                outcomes.append(pickle.loads(pipe.recv_bytes()))
             except EOFError:
-                status, value = "failed", "the rank exited without reporting (killed?)"
+                outcomes.append(("failed", "the rank exited without reporting (killed?)"))
         else:
-            status, value = "failed", f"no answer within {timeout:.0f}s (a send without a matching recv?)"
-        if status == "ok":
-            results.append(value)
-        else:
-            failures.append(f"rank {rank}: {value}")
+            outcomes.append(("failed", f"no answer within {timeout:.0f}s (a send without a matching recv?)"))
     for p in procs:
         p.join(1)
         if p.is_alive():
             p.kill()
             p.join()
-    _report(failures, size)
-    return results
+    return _report(outcomes)
 
 
 def _run_torchrun(check, size: int, timeout: float) -> None:
@@ -145,21 +143,16 @@ def _run_torchrun(check, size: int, timeout: float) -> None:
             os.killpg(proc.pid, 9)  # torchrun and every rank it started
             proc.communicate()
             proc, tail = None, ""
-        failures, results = [], []
+        outcomes = []
         for rank in range(size):
             report = folder / f"rank{rank}.pkl"
             if report.exists():  # written by our own rank process, the kernel's child
-                status, value = cloudpickle.loads(report.read_bytes())
+                outcomes.append(cloudpickle.loads(report.read_bytes()))
             elif proc is None:
-                status, value = "failed", f"no answer within {timeout:.0f}s (a send without a matching recv?)"
+                outcomes.append(("failed", f"no answer within {timeout:.0f}s (a send without a matching recv?)"))
             else:
-                status, value = "failed", "the rank exited without reporting (killed?)\n  torchrun said:\n" + tail
-            if status == "ok":
-                results.append(value)
-            else:
-                failures.append(f"rank {rank}: {value}")
-        _report(failures, size)
-        return results
+                outcomes.append(("failed", "the rank exited without reporting (killed?)\n  torchrun said:\n" + tail))
+        return _report(outcomes)
 
 
 def _torchrun_rank(folder: Path) -> None:

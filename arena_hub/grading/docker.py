@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from traitlets import Enum, Integer, List, Unicode
+from traitlets import Integer, List, Unicode
 from traitlets.config import Configurable
 
-from .job import LAUNCHERS, GradingJob, ranks_launcher
+from .job import GradingJob, launcher_trait, ranks_launcher
 from .kubernetes import job_name
 from .local import Outcome, failure_reason
 
@@ -37,11 +37,7 @@ class DockerSettings(Configurable):
         Unicode(), [], help="GPU ids grading may use; jobs asking for N GPUs get N of them."
     ).tag(config=True)
     work_size_mib = Integer(512, help="Size of the container's private /work tmpfs.").tag(config=True)
-    ranks_launcher = Enum(
-        list(LAUNCHERS), "auto",
-        help="How multi-process days start their ranks: auto = torchrun --standalone (one GPU "
-             "per rank) when the job has GPUs, forked gloo ranks otherwise.",
-    ).tag(config=True)
+    ranks_launcher = launcher_trait()
 
 
 def run_args(job: GradingJob, settings: DockerSettings, *, name: str, submission: Path,

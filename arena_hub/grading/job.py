@@ -44,6 +44,15 @@ class GradingJob:
 LAUNCHERS = ("auto", "fork", "torchrun")
 
 
+def launcher_trait():
+    """The ``ranks_launcher`` setting of the container backends (docker, kubernetes)."""
+    from traitlets import Enum
+
+    return Enum(list(LAUNCHERS), "auto",
+                help="How multi-process days start their ranks: auto = torchrun --standalone (one "
+                     "GPU per rank) when the job has GPUs, forked gloo ranks otherwise.").tag(config=True)
+
+
 def ranks_launcher(job: GradingJob, setting: str = "auto") -> str:
     """How a multi-process job starts its ranks: ``torchrun`` (one GPU per rank) when the job
     has GPUs, else forked gloo ranks on CPU; a backend setting other than ``auto`` decides."""

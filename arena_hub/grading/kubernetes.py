@@ -18,10 +18,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from traitlets import Dict, Enum, Integer, List, Unicode
+from traitlets import Dict, Integer, List, Unicode
 from traitlets.config import Configurable
 
-from .job import LAUNCHERS, GradingJob, ranks_launcher
+from .job import GradingJob, launcher_trait, ranks_launcher
 from .local import Outcome, failure_reason
 
 LABEL_PREFIX = "arena-hub.org"
@@ -51,11 +51,7 @@ class KubernetesSettings(Configurable):
         "", help="If set, the Kueue LocalQueue the Jobs are submitted to (label kueue.x-k8s.io/queue-name)."
     ).tag(config=True)
     poll_seconds = Integer(2, help="How often Job status is read.").tag(config=True)
-    ranks_launcher = Enum(
-        list(LAUNCHERS), "auto",
-        help="How multi-process days start their ranks: auto = torchrun --standalone (one GPU "
-             "per rank) when the job has GPUs, forked gloo ranks otherwise.",
-    ).tag(config=True)
+    ranks_launcher = launcher_trait()
 
 
 def _label(value: str) -> str:
