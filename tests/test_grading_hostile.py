@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -271,3 +272,30 @@ def test_edited_test_cells_are_restored(hostile, student):
     assert outcomes[student].ok
     got = scores(layout, AID, student)
     assert got["test_rearrange_1"] == 0 and total(layout, student) == 96
+
+
+@pytest.mark.skipif(not CAPS.cgroups, reason="needs cgroups (root)")
+def test_job_cgroups_are_removed_and_stale_ones_swept():
+    """A student's orphan (re-parented to the grader) is killed and its cgroup removed; a cgroup
+    left by a dead grader process is swept, one of a live grader is not."""
+    cg = sandbox.JobCgroup("zombie-test-0", 256, 32)
+    sandbox.set_child_subreaper(True)
+    try:
+        child = subprocess.Popen([sys.executable, "-c", "import os, time\nif os.fork() == 0: time.sleep(60)"],
+                                 preexec_fn=lambda: cg.join())
+        child.wait()  # its grandchild is now an orphan re-parented to us, in the cgroup
+        assert cg.pids(), "the orphan should be in the cgroup"
+        assert cg.remove(patience=5), "the cgroup is still busy after its processes were killed"
+    finally:
+        sandbox.set_child_subreaper(False)
+    assert not any(d.exists() for d in cg.dirs)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = sandbox.JobCgroup(f"stale-job-{dead.pid}", 256, 32)
+    alive = sandbox.JobCgroup(f"other-grader-job-{os.getppid()}", 256, 32)  # a live grader's
+    try:
+        sandbox.JobCgroup.sweep()
+        assert not any(d.exists() for d in stale.dirs), "a dead grader's cgroup was not swept"
+        assert all(d.exists() for d in alive.dirs), "a live grader's cgroup was swept"
+    finally:
+        alive.remove()

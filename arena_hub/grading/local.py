@@ -170,6 +170,8 @@ class LocalBackend:
     def run(self, jobs: list[GradingJob], inputs, on_start=None, on_done=None) -> list[Outcome]:
         """Grade ``jobs``; ``inputs(job) -> (submission_dir, release_dir, template_db)``."""
         runner.preload()  # every run is forked from here: import nbgrader & co. once, not per run
+        if self.caps.cgroups:
+            sandbox.JobCgroup.sweep()  # what an earlier, killed grader left behind
         self.work_root.mkdir(parents=True, exist_ok=True)
         self.work_root.chmod(0o711)
         # Orphans of a run (a student's forks whose parent died) are re-parented to us and
@@ -209,6 +211,8 @@ class LocalBackend:
                 if run.cgroup:
                     run.cgroup.remove()
             sandbox.set_child_subreaper(False)
+            if self.caps.cgroups:
+                sandbox.JobCgroup.sweep()
             while True:  # reap what is left
                 try:
                     if os.waitpid(-1, os.WNOHANG)[0] == 0:

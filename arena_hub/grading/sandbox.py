@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 MS_BIND, MS_REC, MS_PRIVATE, MS_RDONLY, MS_REMOUNT = 4096, 16384, 1 << 18, 1, 32
@@ -93,30 +95,70 @@ class JobCgroup:
         except (OSError, ValueError, IndexError):
             return False
 
-    def kill_all(self) -> None:
+    def kill_all(self) -> set[int]:
+        """SIGKILL everything in the cgroup; the pids killed (some may be our zombies now)."""
         # Freeze-free kill loop: a fork bomb may add processes while we kill; pids.max bounds it.
+        killed: set[int] = set()
         for _ in range(50):
             pids = self.pids()
             if not pids:
-                return
+                break
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
+                    killed.add(pid)
                 except ProcessLookupError:
                     pass
             time.sleep(0.02)
+        return killed
 
-    def remove(self) -> None:
-        self.kill_all()
+    def remove(self, patience: float = 10.0) -> bool:
+        """Kill, reap and remove the cgroup; False if it is still busy after ``patience`` s."""
+        killed = self.kill_all()
+        deadline = time.monotonic() + patience
         for d in self.dirs:
-            for _ in range(50):
+            while True:
+                # As child subreaper the grader inherits a student's orphans: they stay zombies,
+                # pinning the cgroup, until reaped. Reap only those pids (never another run's).
+                for pid in list(killed):
+                    try:
+                        if os.waitpid(pid, os.WNOHANG)[0]:
+                            killed.discard(pid)
+                    except ChildProcessError:
+                        killed.discard(pid)
                 try:
                     d.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.02)
+                    if time.monotonic() > deadline:
+                        return False
+                    killed |= self.kill_all()
+                    time.sleep(0.05)
+        return True
+
+    @classmethod
+    def sweep(cls) -> None:
+        """Remove cgroups left by grading processes that no longer exist (a crash, a kill -9),
+        and this process's own (call it when none of its runs is in flight): a process that was
+        slow to die under load can outlast ``remove``'s patience."""
+        for controller in ("memory", "pids"):
+            base = CGROUP_ROOT / controller / "arena-hub"
+            if not base.is_dir():
+                continue
+            for d in base.iterdir():
+                owner = d.name.rsplit("-", 1)[-1]
+                if not d.is_dir() or not owner.isdigit():
+                    continue
+                if int(owner) != os.getpid() and psutil.pid_exists(int(owner)):
+                    continue
+                try:
+                    d.rmdir()
+                except OSError:  # still populated: kill what is in it first
+                    stale = cls.__new__(cls)
+                    stale.dirs = [d]
+                    stale.remove(patience=2.0)
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None):
