@@ -7,10 +7,11 @@ the mutant submissions, and must agree cell by cell: grading every mutant twice 
 the suite's time for little more evidence.
 
 ``ARENA_HUB_MUTANT_GROUP=k`` (``bin/test`` sets 5; unset: 1) grades up to k mutants in one
-submission when they touch different exercises and are aimed at disjoint test cells; the
-submission must then lose exactly the union of their cells. That keeps the suite within its
-time budget; with 1, each mutant is its own submission (use it to find which mutant of a
-failing group is wrong).
+submission when they touch different exercises and each keeps a test cell that no other mutant
+of the group is expected to fail (the test aimed at it; cells that several bugs break, such as a
+day's final training test, may be shared); the submission must then lose exactly the union of
+their cells. That keeps the suite within its time budget; with 1, each mutant is its own
+submission (use it to find which mutant of a failing group is wrong).
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ GROUP = max(1, int(os.environ.get("ARENA_HUB_MUTANT_GROUP") or 1))
 
 
 def mutant_groups(cases, size: int) -> list[list[int]]:
-    """Indexes of mutants graded together: different exercises, disjoint aimed-at cells."""
+    """Indexes of mutants graded together: different exercises, each with a cell of its own."""
     groups: list[list[int]] = []
     for i, m in enumerate(cases):
         for g in groups:
-            if len(g) < size and all(cases[j].exercise != m.exercise and not cases[j].fails & m.fails
-                                     for j in g):
+            members = [cases[j] for j in g] + [m]
+            if len(g) < size and all(cases[j].exercise != m.exercise for j in g) and all(
+                    x.fails - set().union(*(y.fails for y in members if y is not x)) for x in members):
                 g.append(i)
                 break
         else:

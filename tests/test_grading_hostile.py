@@ -299,3 +299,61 @@ def test_job_cgroups_are_removed_and_stale_ones_swept():
         assert all(d.exists() for d in alive.dirs), "a live grader's cgroup was swept"
     finally:
         alive.remove()
+
+
+FACTS = """import json, os, random, resource, socket, sys, tempfile
+import numpy as np
+facts = {
+    "uid": (os.getuid(), os.geteuid(), os.getgid(), os.getgroups()),
+    "cwd": os.getcwd(), "path": sys.path, "env": dict(os.environ), "argv0": sys.argv[0],
+    "cgroups": sorted(l.split(":", 2)[2] for l in open("/proc/self/cgroup").read().splitlines()
+                      if l.split(":")[1] in ("memory", "pids")),
+    "interfaces": [n for _, n in socket.if_nameindex()],
+    "limits": [resource.getrlimit(getattr(resource, r)) for r in ("RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CORE")],
+    "source_visible": os.path.exists(SOURCE), "tmp": tempfile.gettempdir(),
+    "random": [random.random(), float(np.random.rand())],
+    "torch_was_loaded": WARM,
+}
+print("FACTS", json.dumps(facts))
+"""
+
+
+@pytest.mark.skipif(not (CAPS.cgroups and CAPS.namespaces), reason="warm kernels need root, cgroups, namespaces")
+def test_warm_kernels_are_confined_like_cold_ones(tmp_path):
+    """Kernels forked from the zygote see what a freshly started kernel sees (uid, folder,
+    sys.path, environment, cgroups, network, limits, hidden paths) but their own random state."""
+    from arena_hub.grading.local import LocalBackend
+
+    facts = {}
+    for mode in ("warm", "cold"):
+        layout = scratch_course(tmp_path / mode)
+        release.build(layout, [AID])
+        src = notebook(layout, "source", AID)
+        nb = nbformat.from_dict(src)
+        nb.cells.insert(0, new_code_cell("import sys\nWARM = 'torch' in sys.modules"))
+        nb = with_cell(nb, f"SOURCE = {str(layout.source)!r}\n" + FACTS)
+        students = ["a", "b"] if mode == "warm" else ["a"]
+        submit_files(layout, AID, {s: nb for s in students})
+        backend = LocalBackend(layout, workers=2, warm_imports=None if mode == "cold" else ("torch", "numpy"))
+        report = engine.grade(layout, AID, backend=backend, stream=io.StringIO())
+        assert not report.failed, [o.reason for o in report.failed]
+        for s in students:
+            assert total(layout, s) == 100, f"{mode} kernel: the reference lost points"
+            facts[mode, s] = json.loads(outputs(layout, s).split("FACTS ")[1].splitlines()[0])
+    warm, other, cold = facts["warm", "a"], facts["warm", "b"], facts["cold", "a"]
+    assert warm.pop("torch_was_loaded") and not cold.pop("torch_was_loaded"), "the kernel was not warm"
+    other.pop("torch_was_loaded")
+    assert warm.pop("random") != other.pop("random"), "sibling warm kernels share their random state"
+    cold.pop("random")
+    assert cold["interfaces"] == ["lo"] and not cold["source_visible"]
+    assert all("/arena-hub/" in c for c in warm["cgroups"]) and warm["cgroups"] != other["cgroups"]
+
+    def comparable(f):  # paths differ by course folder and job id only
+        return json.loads(json.dumps(f).replace(str(tmp_path / "warm"), "<tmp>").replace(str(tmp_path / "cold"), "<tmp>"))
+
+    for f in (warm, cold):
+        f["cgroups"] = [c.rsplit("-", 1)[0] for c in f["cgroups"]]
+        f["env"].pop("JPY_PARENT_PID")  # a pid
+    w, c = comparable(warm), comparable(cold)
+    assert w["env"] == c["env"], {k: (w["env"].get(k), c["env"].get(k)) for k in set(w["env"]) ^ set(c["env"]) | {k for k in w["env"] if w["env"][k] != c["env"].get(k)}}
+    assert w == c

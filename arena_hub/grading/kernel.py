@@ -3,18 +3,26 @@
 nbgrader (trusted, in the sandbox) runs as root there and writes the kernel's connection file
 readable by root only. This launcher copies it for the kernel's uid, drops to that uid, and
 becomes ipykernel. From then on the student's code cannot read or write the run's gradebook,
-nbgrader's files or other runs.
+nbgrader's files or other runs. Where the local backend runs a zygote (``ARENA_HUB_ZYGOTE``),
+the kernel is forked from it instead, already warm (see ``zygote``); this process then stands
+for it towards jupyter_client.
 """
 
 import os
 import sys
 
-from .sandbox import drop_privileges
+from .sandbox import drop_privileges, join_kernel_cgroups
 
 
 def main(argv: list[str]) -> None:
     uid = int(argv[0])
     conn = argv[argv.index("-f") + 1]
+    join_kernel_cgroups(os.getpid())  # whether cold or warm, the kernel's pids count apart
+    zygote = os.environ.get("ARENA_HUB_ZYGOTE")
+    if zygote and os.path.exists(zygote):
+        from .zygote import request_kernel
+
+        sys.exit(request_kernel(zygote, uid, conn))
     home = os.environ["HOME"]
     copy = os.path.join(home, ".kernel-" + os.path.basename(conn))
     with open(conn, "rb") as f:

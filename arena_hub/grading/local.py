@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 import psutil
 
 from ..course import Layout
-from . import runner, sandbox
+from . import runner, sandbox, zygote
 from .job import GradingJob
 
 KERNEL_UID_BASE = 61000  # one uid per worker slot, so concurrent runs cannot read each other
@@ -68,6 +69,11 @@ class LocalBackend:
     work_root: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "arena-hub-grading")
     caps: sandbox.Capabilities = field(default_factory=sandbox.capabilities)
     extra_hidden: list[Path] = field(default_factory=list)
+    # Fork kernels from a zygote that imported these once (see ``zygote``); needs root,
+    # cgroups and namespaces (the warm kernel must take on each run's confinement).
+    warm_imports: tuple[str, ...] | None = zygote.DEFAULT_IMPORTS
+    zygote: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    _grader_pid: int = field(default_factory=os.getpid, init=False, repr=False)
 
     def describe(self) -> str:
         return f"local backend with {self.workers} worker(s) [{self.caps.describe()}]"
@@ -87,7 +93,41 @@ class LocalBackend:
     def kept_paths(self, work: Path) -> list[Path]:
         from ..hub import INSTALL_ROOT
 
-        return [Path(sys.prefix), INSTALL_ROOT / "arena_hub", work]
+        return [Path(sys.prefix), INSTALL_ROOT / "arena_hub", work, self.zygote_dir]
+
+    @property
+    def zygote_dir(self) -> Path:
+        return self.work_root / f"zygote-{self._grader_pid}"
+
+    def _start_zygote(self) -> subprocess.Popen | None:
+        c = self.caps
+        if not (self.warm_imports and c.root and c.cgroups and c.namespaces):
+            return None
+        self.zygote_dir.mkdir(mode=0o700, exist_ok=True)
+        # What imports may read (thread counts); each kernel gets its run's full environment.
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG")}
+        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONNOUSERSITE="1",
+                   PYTHONDONTWRITEBYTECODE="1", HOME=str(self.zygote_dir), MPLBACKEND="Agg")
+        log = open(self.zygote_dir / "zygote.log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", "arena_hub.grading.zygote",
+                                 str(self.zygote_dir / "sock"), *self.warm_imports],
+                                cwd="/", env=env, stdout=subprocess.PIPE, stderr=log,
+                                stdin=subprocess.DEVNULL, text=True)
+        log.close()
+        if proc.stdout.readline().strip() != "ready":  # it failed: cold kernels, as before
+            proc.wait()
+            return None
+        return proc
+
+    def _stop_zygote(self, proc: subprocess.Popen | None) -> None:
+        if proc:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(self.zygote_dir, ignore_errors=True)
 
     # ------------------------------------------------------------------------------------------
 
@@ -124,6 +164,8 @@ class LocalBackend:
                 sandbox.set_limits(job.max_file_mib)
                 os.environ.clear()
                 os.environ.update(runner.environment(work, job))
+                if self.zygote:
+                    os.environ["ARENA_HUB_ZYGOTE"] = str(self.zygote_dir / "sock")
                 os.chdir(work)
                 rc = runner.autograde(work, job, kernel_uid)
             except BaseException as e:  # noqa: BLE001 -- report anything, then exit
@@ -172,6 +214,8 @@ class LocalBackend:
         runner.preload()  # every run is forked from here: import nbgrader & co. once, not per run
         if self.caps.cgroups:
             sandbox.JobCgroup.sweep()  # what an earlier, killed grader left behind
+        self._grader_pid = os.getpid()  # not a forked run's: they all use this zygote
+        self.zygote = self._start_zygote()
         self.work_root.mkdir(parents=True, exist_ok=True)
         self.work_root.chmod(0o711)
         # Orphans of a run (a student's forks whose parent died) are re-parented to us and
@@ -211,6 +255,8 @@ class LocalBackend:
                 if run.cgroup:
                     run.cgroup.remove()
             sandbox.set_child_subreaper(False)
+            self._stop_zygote(self.zygote)
+            self.zygote = None
             if self.caps.cgroups:
                 sandbox.JobCgroup.sweep()
             while True:  # reap what is left

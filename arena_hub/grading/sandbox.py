@@ -56,14 +56,25 @@ def capabilities() -> Capabilities:
     return Capabilities(root, cgroups, namespaces)
 
 
+KERNEL_RESERVED_PIDS = 32  # kept for the grader's own threads, whatever the kernel forks
+
+
 class JobCgroup:
-    """A memory + pids cgroup (v1) holding every process of one job, kernels included."""
+    """A memory + pids cgroup (v1) holding every process of one job, kernels included.
+
+    The kernel (and all it starts) sits in a ``kernel`` pids sub-cgroup with a lower limit, so a
+    fork bomb cannot leave the grader without threads: it is then the student's cell that fails.
+    """
 
     def __init__(self, name: str, memory_mib: int, max_pids: int):
         self.dirs = [CGROUP_ROOT / c / "arena-hub" / name for c in ("memory", "pids")]
         for d in self.dirs:
             d.mkdir(parents=True, exist_ok=True)
-        mem = self.dirs[0]
+        kernel = self.dirs[1] / "kernel"
+        kernel.mkdir(exist_ok=True)
+        (kernel / "pids.max").write_text(str(max(16, max_pids - KERNEL_RESERVED_PIDS)))
+        self.dirs.insert(0, kernel)  # removed before its parent
+        mem = self.dirs[1]
         (mem / "memory.limit_in_bytes").write_text(str(memory_mib * 1024 * 1024))
         swap = mem / "memory.memsw.limit_in_bytes"
         if swap.exists():  # no swapping past the limit either
@@ -71,10 +82,10 @@ class JobCgroup:
                 swap.write_text(str(memory_mib * 1024 * 1024))
             except OSError:
                 pass
-        (self.dirs[1] / "pids.max").write_text(str(max_pids))
+        (self.dirs[2] / "pids.max").write_text(str(max_pids))
 
     def join(self, pid: int = 0) -> None:
-        for d in self.dirs:
+        for d in self.dirs[1:]:
             (d / "cgroup.procs").write_text(str(pid or os.getpid()))
 
     def pids(self) -> set[int]:
@@ -88,10 +99,10 @@ class JobCgroup:
 
     def oom_killed(self) -> bool:
         try:
-            text = (self.dirs[0] / "memory.oom_control").read_text()
+            text = (self.dirs[1] / "memory.oom_control").read_text()
             if "oom_kill " in text:
                 return int(text.split("oom_kill ")[1].split()[0]) > 0
-            return int((self.dirs[0] / "memory.failcnt").read_text()) > 0
+            return int((self.dirs[1] / "memory.failcnt").read_text()) > 0
         except (OSError, ValueError, IndexError):
             return False
 
@@ -153,12 +164,21 @@ class JobCgroup:
                     continue
                 if int(owner) != os.getpid() and psutil.pid_exists(int(owner)):
                     continue
-                try:
-                    d.rmdir()
-                except OSError:  # still populated: kill what is in it first
-                    stale = cls.__new__(cls)
-                    stale.dirs = [d]
-                    stale.remove(patience=2.0)
+                stale = cls.__new__(cls)
+                stale.dirs = [*(k for k in [d / "kernel"] if k.is_dir()), d]
+                stale.remove(patience=2.0)
+
+
+def join_kernel_cgroups(pid: int) -> None:
+    """Move this process into the job cgroups of process ``pid``, its kernel part for pids."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for c in ("memory", "pids"):
+            if c in controllers.split(",") and path.startswith("/arena-hub/"):
+                d = CGROUP_ROOT / c / path.lstrip("/")
+                if c == "pids" and (d / "kernel").is_dir():
+                    d = d / "kernel"
+                (d / "cgroup.procs").write_text(str(os.getpid()))
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None):
