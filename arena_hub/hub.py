@@ -39,6 +39,8 @@ class HubSettings(Configurable):
     data_dir = Unicode(help="Runtime state root (ARENA_HUB_DATA_DIR; default: the course root).")
     python_bin = Unicode(help="Folder holding jupyterhub-singleuser (default: this Python's).")
     node_bin = Unicode(help="Folder holding configurable-http-proxy (default: ./node_modules/.bin).")
+    db_url = Unicode(help="The hub's database (ARENA_HUB_DB_URL): sqlite under runtime/ by default; "
+                     "postgresql://... for real cohorts. The gradebook's is ARENA_HUB_GRADEBOOK_URL.")
 
     @default("ip")
     def _ip(self):
@@ -63,6 +65,10 @@ class HubSettings(Configurable):
     @default("data_dir")
     def _data_dir(self):
         return str(Layout.from_env().data_dir)
+
+    @default("db_url")
+    def _db_url(self):
+        return os.environ.get("ARENA_HUB_DB_URL") or f"sqlite:///{self.layout.runtime / 'jupyterhub.sqlite'}"
 
     @default("python_bin")
     def _python_bin(self):
@@ -100,7 +106,7 @@ class HubSettings(Configurable):
         c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{self.proxy_api_port}"
         c.ConfigurableHTTPProxy.command = [str(Path(self.node_bin) / "configurable-http-proxy")]
         c.ConfigurableHTTPProxy.pid_file = str(runtime / "proxy.pid")
-        c.JupyterHub.db_url = f"sqlite:///{runtime / 'jupyterhub.sqlite'}"
+        c.JupyterHub.db_url = self.db_url
         c.JupyterHub.cookie_secret_file = str(runtime / "jupyterhub_cookie_secret")
         c.JupyterHub.pid_file = str(runtime / "jupyterhub.pid")
 

@@ -9,6 +9,7 @@ files mounted read-only, and GPUs through device requests when the assignment as
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -82,7 +83,7 @@ class DockerBackend:
         return f"docker backend with {self.workers} container(s) at once (image {self.settings.image})"
 
     def template_dir(self, assignment_id: str) -> Path:
-        return self.work_root / f"template-{assignment_id}"
+        return self.work_root / f"template-{assignment_id}-{os.getpid()}"  # one per grader
 
     def _docker(self, *args, check=False) -> subprocess.CompletedProcess:
         return subprocess.run([self.settings.docker, *args], capture_output=True, text=True,

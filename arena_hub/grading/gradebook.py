@@ -19,14 +19,42 @@ from ..course import COURSE_ID
 
 
 def sqlite_path(db_url: str) -> Path:
-    if not db_url.startswith("sqlite:///"):
-        raise ValueError(f"the grading engine's template needs an sqlite gradebook, not {db_url!r}")
+    if not _is_sqlite(db_url):
+        raise ValueError(f"not an sqlite gradebook: {db_url!r}")
     return Path(db_url[len("sqlite:///"):])
+
+
+DEFINITION = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
+              "solution_cells", "task_cells")  # nbgrader's tables that hold no student data
+
+
+def _is_sqlite(db_url: str) -> bool:
+    return db_url.startswith("sqlite:///")
+
+
+def _copy_definition(course_db_url: str, tmp: Path) -> None:
+    """A server gradebook (PostgreSQL) -> an sqlite one holding only its assignment definitions."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine
+
+    Gradebook(f"sqlite:///{tmp}", COURSE_ID).close()  # nbgrader's schema, empty
+    src, dst = create_engine(course_db_url), create_engine(f"sqlite:///{tmp}")
+    try:
+        with src.connect() as a, dst.begin() as b:
+            for table in Base.metadata.sorted_tables:
+                if table.name in DEFINITION:
+                    rows = [dict(r._mapping) for r in a.execute(table.select())]
+                    b.execute(table.delete())
+                    if rows:
+                        b.execute(table.insert(), rows)
+    finally:
+        src.dispose()
+        dst.dispose()
 
 
 def make_template(course_db_url: str, assignment_id: str, dest: Path) -> Path:
     """Copy the course gradebook, keep only ``assignment_id``'s definition, drop all students."""
-    if not sqlite_path(course_db_url).exists():
+    if _is_sqlite(course_db_url) and not sqlite_path(course_db_url).exists():
         raise ValueError(f"{assignment_id} is not in the gradebook (there is no gradebook yet): "
                          "generate it first (`arena-hub build` or the formgrader's Generate button)")
     with Gradebook(course_db_url, COURSE_ID) as gb:
@@ -39,12 +67,16 @@ def make_template(course_db_url: str, assignment_id: str, dest: Path) -> Path:
             ) from None
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(".tmp")
-    # sqlite's backup API copies a consistent snapshot even while the formgrader writes.
-    src = sqlite3.connect(sqlite_path(course_db_url))
-    out = sqlite3.connect(tmp)
-    src.backup(out)
-    src.close()
-    out.close()
+    tmp.unlink(missing_ok=True)
+    if _is_sqlite(course_db_url):
+        # sqlite's backup API copies a consistent snapshot even while the formgrader writes.
+        src = sqlite3.connect(sqlite_path(course_db_url))
+        out = sqlite3.connect(tmp)
+        src.backup(out)
+        src.close()
+        out.close()
+    else:  # PostgreSQL: runs always get an sqlite template (one private file per run)
+        _copy_definition(course_db_url, tmp)
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{tmp}", COURSE_ID) as gb:
         warnings.simplefilter("ignore")  # SQLAlchemy notes cascades while rows go; harmless
         for a in list(gb.assignments):

@@ -13,7 +13,9 @@ token, no service links, and (with the chart's NetworkPolicy) no egress.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,7 +160,9 @@ class KubernetesBackend:
         return f"kubernetes backend (namespace {self.settings.namespace}, up to {self.workers} Jobs at once)"
 
     def template_dir(self, assignment_id: str) -> Path:
-        return self.data_dir / "runtime" / "grading" / "templates" / assignment_id
+        # One per grader process (a pid alone may repeat across pods).
+        name = f"{assignment_id}-{socket.gethostname()}-{os.getpid()}"
+        return self.data_dir / "runtime" / "grading" / "templates" / name
 
     def _batch(self):
         from kubernetes import client, config

@@ -79,7 +79,8 @@ class LocalBackend:
         return f"local backend with {self.workers} worker(s) [{self.caps.describe()}]"
 
     def template_dir(self, assignment_id: str) -> Path:
-        return self.work_root / f"template-{assignment_id}"
+        # One per grader process: two graders of the same day must not share (or delete) it.
+        return self.work_root / f"template-{assignment_id}-{os.getpid()}"
 
     def hidden_paths(self) -> list[Path]:
         from ..hub import INSTALL_ROOT
