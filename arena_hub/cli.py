@@ -71,6 +71,7 @@ def cmd_hub(args) -> int:
                         ("ARENA_HUB_HUB_PORT", args.hub_port),
                         ("ARENA_HUB_PROXY_API_PORT", args.proxy_api_port),
                         ("ARENA_HUB_FORMGRADER_PORT", args.formgrader_port),
+                        ("ARENA_HUB_DASHBOARD_PORT", args.dashboard_port),
                         ("ARENA_HUB_DATA_DIR", args.data_dir)):
         if value is not None:
             env[name] = str(value)
@@ -83,12 +84,12 @@ def cmd_hub(args) -> int:
         return 2
     busy = [f"{settings.ip}:{p}" if p == settings.port else f"127.0.0.1:{p}"
             for p in (settings.port, settings.hub_port, settings.proxy_api_port,
-                      settings.formgrader_port)
+                      settings.formgrader_port, settings.dashboard_port)
             if not _port_free(settings.ip if p == settings.port else "127.0.0.1", p)]
     if busy:
         print(f"arena-hub: cannot start: {', '.join(busy)} already in use (is another hub "
               "running?). Stop it or choose other ports (--port, --hub-port, --proxy-api-port, "
-              "--formgrader-port).", file=sys.stderr)
+              "--formgrader-port, --dashboard-port).", file=sys.stderr)
         return 2
     layout = settings.layout
     layout.runtime.mkdir(parents=True, exist_ok=True)
@@ -133,6 +134,7 @@ def main(argv=None) -> int:
     p.add_argument("--hub-port", type=int, help="hub API port (default 8081)")
     p.add_argument("--proxy-api-port", type=int, help="proxy API port (default 8001)")
     p.add_argument("--formgrader-port", type=int, help="formgrader service port (default 8002)")
+    p.add_argument("--dashboard-port", type=int, help="dashboard service port (default 8003)")
     p.add_argument("--data-dir", help="runtime state directory (default: the course root)")
     p.add_argument("jupyterhub_args", nargs="*", help="extra jupyterhub arguments (after --)")
     p.set_defaults(func=cmd_hub)

@@ -36,6 +36,7 @@ class HubSettings(Configurable):
     hub_port = Integer(help="Port of the hub's internal API (ARENA_HUB_HUB_PORT).")
     proxy_api_port = Integer(help="Port of configurable-http-proxy's API (ARENA_HUB_PROXY_API_PORT).")
     formgrader_port = Integer(help="Port of the formgrader service (ARENA_HUB_FORMGRADER_PORT).")
+    dashboard_port = Integer(help="Port of the cohort dashboard service (ARENA_HUB_DASHBOARD_PORT).")
     data_dir = Unicode(help="Runtime state root (ARENA_HUB_DATA_DIR; default: the course root).")
     python_bin = Unicode(help="Folder holding jupyterhub-singleuser (default: this Python's).")
     node_bin = Unicode(help="Folder holding configurable-http-proxy (default: ./node_modules/.bin).")
@@ -61,6 +62,10 @@ class HubSettings(Configurable):
     @default("formgrader_port")
     def _formgrader_port(self):
         return _env_int("ARENA_HUB_FORMGRADER_PORT", 8002)
+
+    @default("dashboard_port")
+    def _dashboard_port(self):
+        return _env_int("ARENA_HUB_DASHBOARD_PORT", 8003)
 
     @default("data_dir")
     def _data_dir(self):
@@ -145,6 +150,20 @@ class HubSettings(Configurable):
                 },
             }
         ]
+        # The cohort dashboard (arena_hub.dashboard_service): graders only, like the formgrader.
+        from .dashboard_service import SCOPES, SERVICE_NAME
+
+        c.JupyterHub.services.append({
+            "name": SERVICE_NAME,
+            "url": f"http://127.0.0.1:{self.dashboard_port}",
+            "command": [sys.executable, "-m", "arena_hub.dashboard_service"],
+            "oauth_no_confirm": True,
+            "environment": {
+                "ARENA_HUB_DATA_DIR": str(layout.data_dir),
+                "ARENA_HUB_COURSE_ROOT": str(layout.course_root),
+                "ARENA_HUB_GRADEBOOK_URL": layout.gradebook_url,
+            },
+        })
         c.JupyterHub.load_groups = {
             cohort.GRADERS_GROUP: {"users": instructors},
             cohort.STUDENTS_GROUP: {"users": students},
@@ -155,6 +174,18 @@ class HubSettings(Configurable):
                 "description": "Open the course's formgrader service.",
                 "scopes": [f"access:services!service={COURSE_ID}", "self"],
                 "groups": [cohort.GRADERS_GROUP],
+            },
+            {
+                "name": "dashboard-viewer",
+                "description": "Open the cohort dashboard.",
+                "scopes": [f"access:services!service={SERVICE_NAME}", "self"],
+                "groups": [cohort.GRADERS_GROUP],
+            },
+            {
+                "name": "dashboard-service",
+                "description": "What the dashboard service reads from the hub.",
+                "scopes": SCOPES,
+                "services": [SERVICE_NAME],
             },
         ]
         # Activity is refreshed every minute (the dashboards read last_activity).

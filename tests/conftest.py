@@ -96,7 +96,8 @@ def start_hub(layout: Layout, log: Path, ports: dict[str, int]) -> subprocess.Po
     env.pop("ARENA_HUB_EXCHANGE_DIR", None)
     cmd = [str(Path(sys.executable).parent / "arena-hub"), "hub", "--data-dir", str(layout.data_dir),
            "--port", str(ports["port"]), "--hub-port", str(ports["hub"]),
-           "--proxy-api-port", str(ports["proxy_api"]), "--formgrader-port", str(ports["formgrader"])]
+           "--proxy-api-port", str(ports["proxy_api"]), "--formgrader-port", str(ports["formgrader"]),
+           "--dashboard-port", str(ports["dashboard"])]
     return subprocess.Popen(cmd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
 
@@ -125,7 +126,7 @@ def hub(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hub")
     ARTIFACTS.mkdir(exist_ok=True)
     layout = scratch_course(tmp)
-    names = ("port", "hub", "proxy_api", "formgrader")
+    names = ("port", "hub", "proxy_api", "formgrader", "dashboard")
     ports = dict(zip(names, free_ports(len(names))))
     log = tmp / "hub.log"
     proc = start_hub(layout, log, ports)

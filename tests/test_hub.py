@@ -323,3 +323,58 @@ def test_browser_student_walks_through_a_day(hub, browser):
     page.get_by_text("Score: 100.0 / 100.0").first.wait_for()
     shot(page, "6-feedback")
     page.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# The cohort dashboard (a hub service), on the gradebook the tests above filled by grading for real.
+
+DASH = "/services/dashboard"
+
+
+def test_student_gets_403_from_the_dashboard(hub):
+    for path in ("/", "/data.json", "/csv/matrix"):
+        assert hub.api("alice", "GET", f"{DASH}{path}").status_code == 403, path
+    assert hub.api("instructor", "GET", f"{DASH}/data.json").status_code == 200
+
+
+def test_dashboard_numbers_match_the_formgrader(hub):
+    view = hub.api("instructor", "GET", f"{DASH}/data.json").json()
+    cells = {(c["student"], c["day"]): c for row in view["matrix"] for c in row["cells"]}
+    per_day = {d["day"]: d for d in view["per_day"]}
+    checked = 0
+    for day in (AID, DAY1):
+        graded = [s for s in formgrader(hub, "GET", f"/submissions/{day}") if s["autograded"]]
+        for s in graded:
+            cell = cells[(s["student"], day)]
+            assert cell["status"] == "graded", (s["student"], day, cell)
+            assert cell["score"] == pytest.approx(s["score"]), (s["student"], day, cell, s)
+            checked += 1
+        assert per_day[day]["graded"] == len(graded), day
+    assert checked >= 2, "the tests above should have graded submissions"
+    assert set(view["cohort"]) == {"alice", "bob", "carol"}
+
+    # Every table as CSV, with the filters applied.
+    r = hub.api("instructor", "GET", f"{DASH}/csv/matrix?day={DAY1}")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0].startswith("student,day,status,score")
+    assert {ln.split(",")[1] for ln in lines[1:]} == {DAY1}
+    assert hub.api("instructor", "GET", f"{DASH}/csv/nonsense").status_code == 404
+
+
+@pytest.mark.browser
+def test_browser_instructor_reads_the_dashboard(hub, browser):
+    page = browser_login(browser, hub, "instructor")
+    r = page.goto(f"{hub.url}{DASH}/")
+    assert r.status == 200
+    page.wait_for_selector("#chart-distribution .main-svg")  # plotly drew it (served offline)
+    view = hub.api("instructor", "GET", f"{DASH}/data.json").json()
+    assert page.locator("#cohort-size").inner_text() == f"students: {len(view['cohort'])}"
+    carol = next(c for row in view["matrix"] for c in row["cells"] if (c["student"], c["day"]) == ("carol", DAY1))
+    shown = page.locator(f'#matrix span[data-student="carol"][data-day="{DAY1}"]').inner_text()
+    assert shown == f"graded {carol['score']:.1f}", shown
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    page.close()
+    student = browser_login(browser, hub, "alice")
+    assert student.goto(f"{hub.url}{DASH}/").status == 403
+    student.close()
