@@ -8,8 +8,8 @@ Pure functions, data in and data out, so every number is unit-testable without a
 - the hub's users as JupyterHub's REST API returns them (``GET /hub/api/users``: plain dicts
   with ``name``, ``groups``, ``last_activity`` and ``servers``; a server's ``state`` only appears
   for a token with the ``admin:server_state`` scope);
-- the grading engine's state files (``runtime/grading/<day>/<student>.json``) and, since the
-  engine does not write queued/running state yet, an optional list of live jobs;
+- the grading engine's state files (``runtime/grading/<day>/<student>.json``) and its live
+  files of queued and running jobs (``.live-<pid>.json``, one per grader process);
 - evidence that a student fetched a day or that a submission was collected but not graded.
 
 :func:`build` turns them into one :class:`CohortView`; :func:`from_layout` fills the inputs of
@@ -367,8 +367,8 @@ def read_grading_states(grading_dir: Path) -> list[dict]:
         if not day_dir.is_dir():
             continue
         for entry in sorted(os.scandir(day_dir.path), key=lambda e: e.name):
-            if not entry.name.endswith(".json") or not entry.is_file():
-                continue  # the engine's half-written ".tmp" files
+            if not entry.name.endswith(".json") or entry.name.startswith(".") or not entry.is_file():
+                continue  # the engine's half-written ".tmp" files, its live-jobs files
             try:
                 state = json.loads(Path(entry.path).read_text())
                 if not isinstance(state, dict):
@@ -387,7 +387,7 @@ def grading_status(states: Iterable[Mapping] = (), jobs: Iterable[Mapping] = ())
     ``states`` are :func:`read_grading_states` dicts (``ok`` true/false, ``reason``, ``seconds``,
     ``timestamp``). ``jobs`` are what a queue reports about work in progress, dicts with ``day``
     (or ``assignment``), ``student``, ``state`` ("queued" or "running") and optionally ``since``:
-    the engine does not record them yet, so a caller that has a queue passes them in.
+    :func:`read_live_jobs` reads them from the graders' live files.
     Sorted running, queued, failed, graded, then by day and student.
     """
     rows: dict[tuple[str, str], GradingJobRow] = {}
@@ -404,6 +404,26 @@ def grading_status(states: Iterable[Mapping] = (), jobs: Iterable[Mapping] = ())
             j.get("timestamp") or "", parse_time(j.get("since")))
     order = {s: i for i, s in enumerate(JOB_STATES)}
     return sorted(rows.values(), key=lambda r: (order.get(r.state, -1), r.day, r.student))
+
+
+def read_live_jobs(grading_dir: Path, alive: Callable[[int], bool] | None = None) -> list[dict]:
+    """Queued and running jobs from the graders' live files (``<day>/.live-<pid>.json``), as
+    :func:`grading_status` takes them; a file whose grader process is gone is ignored."""
+    import psutil
+
+    alive = alive or psutil.pid_exists
+    out = []
+    grading_dir = Path(grading_dir)
+    for f in sorted(grading_dir.glob("*/.live-*.json")) if grading_dir.is_dir() else []:
+        try:
+            live = json.loads(f.read_text())
+            if not alive(int(live["pid"])):
+                continue
+            out += [{"day": f.parent.name, "student": student, "state": j["state"], "since": j.get("since")}
+                    for student, j in live["jobs"].items()]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # half-written or foreign: the next refresh reads it again
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -883,4 +903,5 @@ def from_layout(layout: Layout, *, users: Iterable[Mapping] | None = None, group
     kwargs.setdefault("fetched", fetched_pairs(layout, days))
     kwargs.setdefault("submitted", collected_submissions(layout))
     kwargs.setdefault("grading_states", read_grading_states(layout.runtime / "grading"))
+    jobs = [*read_live_jobs(layout.runtime / "grading"), *jobs]
     return build(layout.gradebook_url, users=users, group=group, jobs=jobs, **kwargs)

@@ -395,3 +395,22 @@ def test_dashboard_matches_the_gradebook_api_on_real_grading(graded_course):
     assert [(g.student, g.state) for g in view.grading] == [("alice", "graded"), ("bob", "graded"),
                                                             ("carol", "graded")]
     assert all(g.seconds and g.timestamp.startswith("2026-11-30") for g in view.grading)
+
+
+def test_live_jobs_of_a_grader_show_as_queued_and_running(tmp_path):
+    """The engine's live file (one per grader process) feeds the dashboard's grading table; a
+    crashed grader's file is ignored and a finished grader leaves none."""
+    from arena_hub.grading.job import GradingJob
+
+    layout = scratch_course(tmp_path, with_release=False)
+    jobs = [GradingJob("c0d0-prereqs", s, "") for s in ("ann", "ben", "cat")]
+    live = engine.LiveJobs(layout, "c0d0-prereqs", jobs)
+    live.running(jobs[0])
+    live.done(jobs[1])
+    grading_dir = layout.runtime / "grading"
+    rows = dashboard.grading_status(dashboard.read_grading_states(grading_dir),
+                                    dashboard.read_live_jobs(grading_dir))
+    assert [(r.student, r.state) for r in rows] == [("ann", "running"), ("cat", "queued")]
+    assert dashboard.read_live_jobs(grading_dir, alive=lambda pid: False) == [], "a dead grader's jobs"
+    live.close()
+    assert dashboard.read_live_jobs(grading_dir) == []

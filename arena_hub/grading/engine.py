@@ -8,10 +8,12 @@ left, and a submission already graded at the same timestamp is skipped (``force`
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..course import Layout
@@ -58,6 +60,37 @@ class Progress:
 
 def state_path(layout: Layout, job: GradingJob) -> Path:
     return layout.runtime / "grading" / job.assignment_id / f"{job.student_id}.json"
+
+
+class LiveJobs:
+    """``runtime/grading/<day>/.live-<pid>.json``: this grader's queued and running jobs.
+
+    The dashboard reads it (and ignores files whose grader process is gone: a crash leaves the
+    file, never a job shown as running forever). Removed when the grader finishes.
+    """
+
+    def __init__(self, layout: Layout, assignment_id: str, jobs: list[GradingJob]):
+        self.path = layout.runtime / "grading" / assignment_id / f".live-{os.getpid()}.json"
+        now = datetime.now(UTC).isoformat()
+        self.jobs = {j.student_id: {"state": "queued", "since": now} for j in jobs}
+        self._write()
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"pid": os.getpid(), "jobs": self.jobs}))
+        tmp.replace(self.path)
+
+    def running(self, job: GradingJob) -> None:
+        self.jobs[job.student_id] = {"state": "running", "since": datetime.now(UTC).isoformat()}
+        self._write()
+
+    def done(self, job: GradingJob) -> None:
+        self.jobs.pop(job.student_id, None)
+        self._write()
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 def already_graded(layout: Layout, job: GradingJob) -> bool:
@@ -116,9 +149,15 @@ def grade(layout: Layout, assignment_id: str, students: list[str] | None = None,
     template = gradebook.make_template(layout.gradebook_url, assignment_id, run_dir / "gradebook.db")
     release_dir = layout.release / assignment_id
     progress = Progress(len(todo), backend.workers, stream)
+    live = LiveJobs(layout, assignment_id, todo)
+
+    def on_start(job: GradingJob):
+        live.running(job)
+        progress.start(job)
 
     def on_done(outcome: Outcome):
         _land(layout, outcome)
+        live.done(outcome.job)
         progress.finish(outcome)
         if not keep_work and outcome.work:
             shutil.rmtree(outcome.work, ignore_errors=True)
@@ -127,7 +166,8 @@ def grade(layout: Layout, assignment_id: str, students: list[str] | None = None,
         return layout.submitted / job.student_id / job.assignment_id, release_dir, template
 
     try:
-        outcomes = backend.run(todo, inputs, on_start=progress.start, on_done=on_done)
+        outcomes = backend.run(todo, inputs, on_start=on_start, on_done=on_done)
     finally:
+        live.close()
         shutil.rmtree(run_dir, ignore_errors=True)
     return Report(outcomes, skipped)
