@@ -8,7 +8,8 @@ token (activity, groups, servers and their spawner state for the GPU holders).
 
 Routes under the service prefix: ``/`` the page (tables and plotly charts; plotly.js is served
 from the installed plotly package, nothing from a CDN), ``data.json`` the whole view,
-``csv/<table>`` each table as CSV; ``?day=`` and ``?student=`` filter all three. A built view is
+``csv/<table>`` each table as CSV; ``?day=`` and ``?student=`` filter all three, ``?group=``
+shows another cohort (hub group) than ``DashboardSettings.group``. A built view is
 kept ``cache_seconds`` per filter, so a busy page does not rebuild it for every visitor.
 """
 
@@ -62,14 +63,15 @@ class Views:
                                           headers={"Authorization": f"token {token}"})
         return json.loads(r.body)
 
-    async def get(self, day: str | None, student: str | None) -> dashboard.CohortView:
-        key = (day, student)
+    async def get(self, day: str | None, student: str | None, group: str | None = None) -> dashboard.CohortView:
+        group = group or self.settings.group
+        key = (day, student, group)
         hit = self.cache.get(key)
         if hit and time.monotonic() - hit[0] < self.settings.cache_seconds:
             return hit[1]
         users = await self.users()
         view = await asyncio.get_running_loop().run_in_executor(None, lambda: dashboard.from_layout(
-            self.layout, users=users, group=self.settings.group, day=day or None,
+            self.layout, users=users, group=group, day=day or None,
             student=student or None, inactive_days=self.settings.inactive_days))
         self.cache[key] = (time.monotonic(), view)
         return view
@@ -80,8 +82,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def views(self) -> Views:
         return self.settings["views"]
 
-    def filters(self) -> tuple[str | None, str | None]:
-        return self.get_argument("day", None), self.get_argument("student", None)
+    def filters(self) -> tuple[str | None, str | None, str | None]:
+        """?day= and ?student= narrow the view; ?group= picks another cohort (a hub group)."""
+        return self.get_argument("day", None), self.get_argument("student", None), self.get_argument("group", None)
 
 
 class DataHandler(BaseHandler):

@@ -360,6 +360,9 @@ def test_dashboard_numbers_match_the_formgrader(hub):
     assert lines[0].startswith("student,day,status,score")
     assert {ln.split(",")[1] for ln in lines[1:]} == {DAY1}
     assert hub.api("instructor", "GET", f"{DASH}/csv/nonsense").status_code == 404
+    # Another cohort: a hub group's members (here the graders group, nobody's submissions).
+    other = hub.api("instructor", "GET", f"{DASH}/data.json?group=formgrade-arena").json()
+    assert other["cohort"] == ["instructor"] and other["group"] == "formgrade-arena"
 
 
 @pytest.mark.browser
