@@ -60,11 +60,13 @@ def graded(request, tmp_path_factory):
     layout = scratch_course(tmp_path_factory.mktemp(aid))
     source, released = notebook(layout, "source", aid), notebook(layout, "release", aid)
     cases = mutants.for_day(aid)
-    submissions = {"reference": source, "untouched": released}
+    submissions = {"reference": source, "untouched": released,
+                   "alternative": mutants.apply_alternatives(source, mutants.alternatives_for_day(aid))}
     groups = mutant_groups(cases, GROUP)
     submissions.update({f"mutants{k:02d}": apply_all(source, [cases[i] for i in g]) for k, g in enumerate(groups)})
     step = max(1, len(groups) // NBGRADER_SAMPLE)
-    sample = ["reference", "untouched", *[f"mutants{k:02d}" for k in range(0, len(groups), step)][:NBGRADER_SAMPLE]]
+    sample = ["reference", "untouched", "alternative",
+              *[f"mutants{k:02d}" for k in range(0, len(groups), step)][:NBGRADER_SAMPLE]]
     by_nbgrader = autograde(layout, aid, {s: submissions[s] for s in sample})
     ours = scratch_course(tmp_path_factory.mktemp(f"{aid}-engine"))
     release.build(ours, [aid])
@@ -81,6 +83,24 @@ def test_reference_scores_full_marks(graded):
     for who, results in (("engine", by_engine), ("nbgrader", by_nbgrader)):
         lost = {k: v for k, v in results["reference"].items() if v != cells[k]}
         assert not lost, f"{aid}: the reference solution loses points on {lost} ({who})"
+
+
+def min_alternatives(n_exercises: int) -> int:
+    """Exercises per day that must have an alternative correct solution: a third, at least 3."""
+    return max(min(3, n_exercises), n_exercises // 3)
+
+
+def test_alternative_solutions_score_full_marks(graded):
+    aid, cells, _, by_engine, by_nbgrader = graded
+    alternatives = mutants.alternatives_for_day(aid)
+    exercises = [c.metadata["nbgrader"]["grade_id"] for c in notebook(Layout.from_env({}), "source", aid).cells
+                 if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+    assert len(alternatives) >= min_alternatives(len(exercises)), \
+        f"{aid}: only {len(alternatives)} exercises have an alternative solution"
+    for who, results in (("engine", by_engine), ("nbgrader", by_nbgrader)):
+        lost = {k: v for k, v in results["alternative"].items() if v != cells[k]}
+        assert not lost, (f"{aid}: correct alternative solutions of {sorted(alternatives)} lose points on "
+                          f"{lost} ({who}): a test checks how the reference is written, not what it does")
 
 
 def test_untouched_release_scores_zero(graded):

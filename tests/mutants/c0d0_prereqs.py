@@ -117,3 +117,104 @@ MUTANTS = [
     mutant("collect_rows", "sorts the indexes",
            "matrix[row_indexes]", "matrix[row_indexes.sort().values]", "test_collect_rows"),
 ]
+
+# Correct solutions written differently from the reference: the tests must accept them.
+ALTERNATIVES = {
+    # Hand-written unbiased variance (sum of squared deviations / 6) instead of torch.std.
+    "temperatures_normalized": '''def temperatures_normalized(temps: Tensor) -> Tensor:
+    """(temp - week mean) / week std (unbiased): (7*w,) -> (7*w,)."""
+    assert len(temps) % 7 == 0
+    per_day = lambda x: einops.repeat(x, "week -> (week day)", day=7)
+    centred = temps - per_day(einops.reduce(temps, "(week day) -> week", "sum", day=7) / 7)
+    variance = einops.reduce(centred ** 2, "(week day) -> week", "sum", day=7) / 6
+    return centred / per_day(variance.sqrt())
+''',
+    # Batched matrix product of a row vector with a column vector, not einsum.
+    "batched_dot_product_nd": '''def batched_dot_product_nd(a: Tensor, b: Tensor) -> Tensor:
+    """Dot product over the last axis: (..., n), (..., n) -> (...)."""
+    return torch.matmul(a.unsqueeze(-2), b.unsqueeze(-1))[..., 0, 0]
+''',
+    # Zeros with the diagonal written by integer-array assignment, not a broadcast comparison.
+    "identity_matrix": '''def identity_matrix(n: int) -> Tensor:
+    """The n x n identity matrix (int64), without torch.eye."""
+    assert n >= 0
+    out = torch.zeros((n, n), dtype=torch.int64)
+    diag = torch.arange(n)
+    out[diag, diag] = 1
+    return out
+''',
+    # Inverse-CDF lookup with torch.searchsorted instead of counting the edges below u.
+    "sample_distribution": '''def sample_distribution(probs: Tensor, n: int) -> Tensor:
+    """n samples (int64 class indices) from the categorical distribution probs."""
+    assert abs(probs.sum().item() - 1.0) < 1e-4 and (probs >= 0).all()
+    cdf = torch.cumsum(probs, dim=0)
+    cdf = cdf / cdf[-1]
+    draws = torch.rand(n, dtype=cdf.dtype)
+    picked = torch.searchsorted(cdf, draws, right=True)
+    return picked.clamp(max=len(probs) - 1).to(torch.int64)
+''',
+    # No argmax: the true class wins when it beats every earlier score and ties-or-beats every later one.
+    "classifier_accuracy": '''def classifier_accuracy(scores: Tensor, true_classes: Tensor) -> Tensor:
+    """Fraction of rows whose argmax is the true class, as a 0-d float tensor."""
+    assert true_classes.max() < scores.shape[1]
+    own = scores.gather(1, true_classes[:, None])
+    before = torch.arange(scores.shape[1])[None, :] < true_classes[:, None]
+    wins = torch.where(before, scores < own, scores <= own).all(dim=1)
+    return wins.sum() / torch.tensor(float(len(wins)))
+''',
+    # Advanced indexing with a column of row numbers instead of torch.gather.
+    "gather_2d": '''def gather_2d(matrix: Tensor, indexes: Tensor) -> Tensor:
+    """out[i][j] = matrix[i][indexes[i][j]]."""
+    assert matrix.ndim == indexes.ndim == 2 and indexes.shape[0] <= matrix.shape[0]
+    rows = torch.arange(indexes.shape[0]).unsqueeze(1)
+    return matrix[rows, indexes]
+''',
+    # Row-major flat offsets into the flattened tensor instead of a tuple of index tensors.
+    "integer_array_indexing": '''def integer_array_indexing(matrix: Tensor, coords: Tensor) -> Tensor:
+    """Values of matrix at each row of coords: (k, matrix.ndim) -> (k,)."""
+    assert coords.ndim == 2 and coords.shape[1] == matrix.ndim
+    shape = torch.tensor(matrix.shape, dtype=torch.int64)
+    coords = coords.long().remainder(shape)  # negative coordinates count from the end
+    place_values = torch.ones(matrix.ndim, dtype=torch.int64)
+    for axis in range(matrix.ndim - 2, -1, -1):
+        place_values[axis] = place_values[axis + 1] * shape[axis + 1]
+    return matrix.reshape(-1)[(coords * place_values).sum(dim=1)]
+''',
+    # Sorted rows: the top value plus log1p of the remaining terms, instead of max and log of the full sum.
+    "batched_logsumexp": '''def batched_logsumexp(matrix: Tensor) -> Tensor:
+    """Row-wise log(sum(exp(x))), computed stably: (rows, cols) -> (rows,)."""
+    ordered = torch.sort(matrix, dim=-1, descending=True).values
+    top = ordered[:, 0]
+    rest = torch.exp(ordered[:, 1:] - top[:, None]).sum(dim=-1)
+    return top + torch.log1p(rest)
+''',
+    # exp of the stable log-softmax instead of dividing the shifted exponentials by their sum.
+    "batched_softmax": '''def batched_softmax(matrix: Tensor) -> Tensor:
+    """Row-wise softmax, computed stably: (rows, cols) -> (rows, cols)."""
+    centred = matrix - torch.amax(matrix, dim=-1, keepdim=True)
+    log_norm = torch.log(torch.exp(centred).sum(dim=-1, keepdim=True))
+    return torch.exp(centred - log_norm)
+''',
+    # logsumexp of the row minus the gathered true logit; no full log-softmax matrix.
+    "batched_cross_entropy_loss": '''def batched_cross_entropy_loss(logits: Tensor, true_labels: Tensor) -> Tensor:
+    """Per-example cross-entropy: (batch, classes), (batch,) -> (batch,)."""
+    assert logits.shape[0] == true_labels.shape[0] and true_labels.max() < logits.shape[1]
+    peak = torch.amax(logits, dim=1)
+    log_total = peak + torch.exp(logits - peak[:, None]).sum(dim=1).log()
+    true_logit = torch.gather(logits, 1, true_labels[:, None]).squeeze(1)
+    return log_total - true_logit
+''',
+    # index_select instead of integer-array indexing.
+    "collect_rows": '''def collect_rows(matrix: Tensor, row_indexes: Tensor) -> Tensor:
+    """The listed rows, in order: (rows, cols), (k,) -> (k, cols)."""
+    assert row_indexes.ndim == 1
+    return torch.index_select(matrix, 0, row_indexes.long())
+''',
+    # torch.gather with the index row expanded to every row, instead of slicing.
+    "collect_columns": '''def collect_columns(matrix: Tensor, column_indexes: Tensor) -> Tensor:
+    """The listed columns, in order: (rows, cols), (k,) -> (rows, k)."""
+    assert column_indexes.ndim == 1
+    index = column_indexes.long().unsqueeze(0).expand(matrix.shape[0], -1)
+    return torch.gather(matrix, 1, index)
+''',
+}

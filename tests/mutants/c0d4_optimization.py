@@ -203,3 +203,225 @@ MUTANTS = [
     mutant("ResNetTrainerWandbSweeps", "reads wandb.config before wandb.init",
            _SWEEP_INIT_THEN_READ, _SWEEP_READ_THEN_INIT, "test_ResNetTrainerWandbSweeps"),
 ]
+
+ALTERNATIVES = {
+    # the path is written into a preallocated tensor (row assignment copies) instead of stacking a list
+    "opt_fn_with_sgd": '''def opt_fn_with_sgd(fn: Callable, xy: Tensor, lr: float = 0.001, momentum: float = 0.98,
+                    n_iters: int = 100) -> Tensor:
+    """Minimise fn(x, y) from xy with torch.optim.SGD; return the (n_iters, 2) path, start first."""
+    leaf = torch.tensor(xy.detach().tolist(), dtype=xy.dtype, requires_grad=True)
+    sgd = torch.optim.SGD(params=[leaf], lr=lr, momentum=momentum)
+    path = torch.empty((n_iters, 2), dtype=xy.dtype)
+    i = 0
+    while i < n_iters:
+        with torch.no_grad():
+            path[i] = leaf
+        sgd.zero_grad(set_to_none=True)
+        x, y = leaf.unbind(0)
+        fn(x, y).backward()
+        sgd.step()
+        i += 1
+    return path
+''',
+    # in-place torch ops (add / mul_ / add_), per-parameter state in a dict filled lazily, and a
+    # zero_grad that zeroes existing gradients in place (which the exercise allows)
+    "SGD": '''class SGD:
+    """Stochastic gradient descent with momentum and L2 weight decay, as torch.optim.SGD computes it."""
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+        self.params = [p for p in params]
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.state = {}
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            if p.grad is not None:
+                p.grad.zero_()
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for k, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            d = p.grad if self.weight_decay == 0 else torch.add(p.grad, p, alpha=self.weight_decay)
+            if self.momentum:
+                if k in self.state:
+                    d = self.state[k].mul_(self.momentum).add_(d)
+                else:
+                    d = self.state[k] = torch.clone(d).detach()
+            p.add_(d, alpha=-self.lr)
+''',
+    # torch's in-place kernels (addcmul_, addcdiv_) on lazily created state, instead of
+    # out-of-place arithmetic on preallocated lists
+    "RMSprop": '''class RMSprop:
+    """RMSprop with optional momentum and L2 weight decay, as torch.optim.RMSprop computes it."""
+
+    def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0):
+        self.params = list(params)
+        self.lr, self.alpha, self.eps = lr, alpha, eps
+        self.weight_decay, self.momentum = weight_decay, momentum
+        self.state = {}
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for p in self.params:
+            if p.grad is None:
+                continue
+            st = self.state.setdefault(id(p), {"sq": torch.zeros_like(p), "buf": torch.zeros_like(p)})
+            grad = p.grad
+            if self.weight_decay:
+                grad = grad.add(p, alpha=self.weight_decay)
+            st["sq"].mul_(self.alpha).addcmul_(grad, grad, value=1 - self.alpha)
+            denom = st["sq"].sqrt().add_(self.eps)
+            if self.momentum > 0:
+                st["buf"].mul_(self.momentum).addcdiv_(grad, denom)
+                p.add_(st["buf"], alpha=-self.lr)
+            else:
+                p.addcdiv_(grad, denom, value=-self.lr)
+''',
+    # bias correction folded into the step size and eps (Kingma & Ba's "efficient" form:
+    # lr * sqrt(1 - b2^t) / (1 - b1^t) and eps * sqrt(1 - b2^t)), with running powers of the betas
+    "Adam": '''class Adam:
+    """Adam with L2 weight decay added to the gradient, as torch.optim.Adam computes it."""
+
+    def __init__(self, params, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
+        self.params = list(params)
+        self.lr, self.eps, self.weight_decay = lr, eps, weight_decay
+        self.beta1, self.beta2 = betas
+        self.t = 0
+        self.pow1, self.pow2 = 1.0, 1.0
+        self.moments = {}
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        self.pow1 *= self.beta1
+        self.pow2 *= self.beta2
+        root = math.sqrt(1.0 - self.pow2)
+        step_size = self.lr * root / (1.0 - self.pow1)
+        eps_hat = self.eps * root
+        for k, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            grad = p.grad + self.weight_decay * p if self.weight_decay else p.grad
+            if k not in self.moments:
+                self.moments[k] = (torch.zeros_like(p), torch.zeros_like(p))
+            m, v = self.moments[k]
+            m.lerp_(grad, 1.0 - self.beta1)
+            v.mul_(self.beta2).add_(grad * grad, alpha=1.0 - self.beta2)
+            p.sub_(step_size * m / (v.sqrt() + eps_hat))
+''',
+    # torch-style in-place kernels: lerp_ for m, addcmul_ for v, a divided sqrt for the second
+    # correction and one addcdiv_ for the update
+    "AdamW": '''class AdamW:
+    """Adam with decoupled weight decay, as torch.optim.AdamW computes it."""
+
+    def __init__(self, params, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.01):
+        self.params = list(params)
+        self.lr, self.eps, self.weight_decay = lr, eps, weight_decay
+        self.beta1, self.beta2 = betas
+        self.t = 0
+        self.exp_avg = {}
+        self.exp_avg_sq = {}
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        correction1 = 1 - self.beta1 ** self.t
+        correction2_root = (1 - self.beta2 ** self.t) ** 0.5
+        for p in self.params:
+            if p.grad is None:
+                continue
+            key = id(p)
+            if key not in self.exp_avg:
+                self.exp_avg[key] = torch.zeros_like(p)
+                self.exp_avg_sq[key] = torch.zeros_like(p)
+            m, v = self.exp_avg[key], self.exp_avg_sq[key]
+            p.mul_(1 - self.lr * self.weight_decay)
+            m.lerp_(p.grad, 1 - self.beta1)
+            v.mul_(self.beta2).addcmul_(p.grad, p.grad, value=1 - self.beta2)
+            denom = (v.sqrt() / correction2_root).add_(self.eps)
+            p.addcdiv_(m, denom, value=-self.lr / correction1)
+''',
+    # rows appended to a tensor with torch.cat, the loss evaluated on the unbound coordinates
+    "opt_fn": '''def opt_fn(fn: Callable, xy: Tensor, optimizer_class, optimizer_hyperparams: dict,
+           n_iters: int = 100) -> Tensor:
+    """Minimise fn(x, y) from xy with optimizer_class(**optimizer_hyperparams); the (n_iters, 2) path."""
+    current = xy.clone().detach()
+    current.requires_grad_()
+    opt = optimizer_class([current], **dict(optimizer_hyperparams))
+    history = xy.new_zeros((0, 2))
+    for _ in range(n_iters):
+        history = torch.cat([history, current.detach().reshape(1, 2).clone()])
+        opt.zero_grad()
+        loss = fn(*current.unbind())
+        loss.backward()
+        opt.step()
+    return history
+''',
+    # counts len(labels), logs float(loss), and iterates epochs with a while loop
+    "ResNetTrainerWandb": '''class ResNetTrainerWandb(ResNetTrainer):
+    """ResNetTrainer that logs the loss per step and the accuracy per epoch to Weights & Biases."""
+
+    def __init__(self, args: ResNetTrainingArgsWandb):
+        super().__init__(args)
+        config = {field.name: getattr(args, field.name) for field in dataclasses.fields(args)}
+        wandb.init(project=args.wandb_project, name=args.wandb_name, config=config)
+        wandb.watch(self.model)
+        self.examples_seen = 0
+
+    def train(self) -> None:
+        epochs_done = 0
+        while epochs_done < self.args.epochs:
+            for batch in self.train_loader():
+                imgs, labels = batch
+                batch_loss = float(self.training_step(imgs, labels))
+                self.examples_seen = self.examples_seen + len(labels)
+                wandb.log(dict(loss=batch_loss), step=self.examples_seen)
+            wandb.log(dict(accuracy=self.evaluate()), step=self.examples_seen)
+            epochs_done += 1
+        wandb.finish()
+''',
+    # a dict literal with epochs as an int_uniform range and the learning rate in the older
+    # log_uniform form (min and max given as natural logs)
+    "sweep_config": '''sweep_config = {
+    "method": "random",
+    "metric": {"goal": "maximize", "name": "accuracy"},
+    "parameters": {
+        "batch_size": {"values": [32, 64, 128]},
+        "epochs": {"distribution": "int_uniform", "min": 2, "max": 3},
+        "learning_rate": {"distribution": "log_uniform", "min": math.log(1e-4), "max": math.log(1e-1)},
+    },
+}
+''',
+    # builds a new args object from a dict of all fields instead of dataclasses.replace
+    "ResNetTrainerWandbSweeps": '''class ResNetTrainerWandbSweeps(ResNetTrainerWandb):
+    """ResNetTrainerWandb whose learning rate, batch size and epochs come from wandb.config."""
+
+    def __init__(self, args: ResNetTrainingArgsWandb):
+        wandb.init(project=args.wandb_project, name=args.wandb_name)
+        picked = {key: wandb.config[key] for key in ("learning_rate", "batch_size", "epochs")}
+        fields = dataclasses.asdict(args)
+        fields.update(picked)
+        ResNetTrainer.__init__(self, type(args)(**fields))
+        wandb.watch(self.model, log="all")
+        self.examples_seen = 0
+''',
+}

@@ -440,3 +440,458 @@ MUTANTS = [
            'logits.argmax(dim=0)',
            'test_test'),
 ]
+
+ALTERNATIVES = {
+    # 1/x written as exp(-out), from the forward output log(x), instead of dividing by x
+    "log_back": '''def log_back(grad_out: Arr, out: Arr, x: Arr) -> Arr:
+    """Backward function of out = np.log(x): the gradient with respect to x."""
+    return grad_out * np.exp(-out)
+''',
+    # one reduction: pad original's shape with leading 1s, sum every axis where the padded shape
+    # is 1 and the broadcast one is not (keepdims), then reshape (the reference sums in two steps)
+    "unbroadcast": '''def unbroadcast(broadcasted: Arr, original: Arr) -> Arr:
+    """Sum `broadcasted` back down to the shape of `original`, undoing numpy broadcasting."""
+    broadcasted = np.asarray(broadcasted)
+    target = np.shape(original)
+    padded = (1,) * (broadcasted.ndim - len(target)) + tuple(target)
+    axes = tuple(i for i, (p, b) in enumerate(zip(padded, broadcasted.shape)) if p == 1 and b != 1)
+    return np.reshape(np.sum(broadcasted, axis=axes, keepdims=True), target)
+''',
+    # x * y == y * x: reuse multiply_back0 with the roles of the arguments swapped
+    "multiply_back1": '''def multiply_back1(grad_out: Arr, out: Arr, x: Union[Arr, float], y: Arr) -> Arr:
+    """Backward function of out = x * y with respect to y."""
+    return multiply_back0(grad_out, out, y, x)
+''',
+    # a tiny tape of (node, [(input, back function, forward args)]) walked from g downwards
+    "forward_and_back": '''def forward_and_back(a: Arr, b: Arr, c: Arr) -> Tuple[Arr, Arr, Arr]:
+    """Gradients of g = log(a * b * log(c)) with respect to a, b and c, via the backward functions."""
+    d = a * b
+    e = np.log(c)
+    f = d * e
+    g = np.log(f)
+    tape = [
+        ("g", g, [("f", log_back, (f,))]),
+        ("f", f, [("d", multiply_back0, (d, e)), ("e", multiply_back1, (d, e))]),
+        ("e", e, [("c", log_back, (c,))]),
+        ("d", d, [("a", multiply_back0, (a, b)), ("b", multiply_back1, (a, b))]),
+    ]
+    grads = {"g": np.ones_like(g)}
+    for name, value, inputs in tape:
+        for input_name, back_fn, args in inputs:
+            grads[input_name] = back_fn(grads[name], value, *args)
+    return grads["a"], grads["b"], grads["c"]
+''',
+    # a nested table {forward_fn: {position: back_fn}} instead of one dict keyed by pairs
+    "BackwardFuncLookup": '''class BackwardFuncLookup:
+    """A table of backward functions, keyed by (forward function, argument position)."""
+
+    def __init__(self) -> None:
+        self.by_function: Dict[Callable, Dict[int, Callable]] = {}
+
+    def add_back_func(self, forward_fn: Callable, arg_position: int, back_fn: Callable) -> None:
+        """Record back_fn as the backward function of forward_fn's argument at arg_position."""
+        self.by_function.setdefault(forward_fn, {})[arg_position] = back_fn
+
+    def get_back_func(self, forward_fn: Callable, arg_position: int) -> Callable:
+        """The backward function recorded for this pair; KeyError if there is none."""
+        positions = self.by_function[forward_fn]
+        return positions[arg_position]
+''',
+    # one pass over the arguments collects parents and arrays; the output's flags are set after
+    "wrap_forward_fn": '''def wrap_forward_fn(numpy_func: Callable, is_differentiable: bool = True) -> Callable:
+    """Turn a numpy function into one that takes and returns Tensors and records recipes."""
+
+    def tensor_func(*args: Any, **kwargs: Any) -> Tensor:
+        parents = {}
+        plain = list(args)
+        for position, arg in enumerate(args):
+            if isinstance(arg, Tensor):
+                parents[position] = arg
+                plain[position] = arg.array
+        plain = tuple(plain)
+        result = Tensor(numpy_func(*plain, **kwargs))
+        tracked = [t for t in parents.values() if t.requires_grad or t.recipe is not None]
+        if is_differentiable and grad_tracking_enabled and tracked:
+            result.requires_grad = True
+            result.recipe = Recipe(numpy_func, plain, kwargs, parents)
+        return result
+
+    return tensor_func
+''',
+    # Kahn's algorithm instead of a recursive DFS: collect the reachable nodes with an explicit
+    # stack, then emit nodes whose children are all out; leftovers mean a cycle
+    "topological_sort": '''def topological_sort(node: Any, get_children: Callable) -> List[Any]:
+    """Every node reachable from `node`, each after all its children (`node` last); ValueError on a cycle."""
+    children = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n in children:
+            continue
+        children[n] = list(get_children(n))
+        stack.extend(children[n])
+    users = {n: [] for n in children}
+    waiting = {}
+    for n, kids in children.items():
+        waiting[n] = len(kids)
+        for kid in kids:
+            users[kid].append(n)
+    ready = [n for n in children if waiting[n] == 0]
+    order = []
+    head = 0
+    while head < len(ready):
+        n = ready[head]
+        head += 1
+        order.append(n)
+        for user in users[n]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    if len(order) != len(children):
+        raise ValueError("the graph has a cycle: no topological order exists")
+    return order
+''',
+    # output-first order built directly: count each tensor's consumers, then release a parent
+    # once all its consumers are placed (no call to topological_sort, no reversal)
+    "sorted_computational_graph": '''def sorted_computational_graph(tensor: Tensor) -> List[Tensor]:
+    """All tensors `tensor` depends on (itself included), output first, each before its parents."""
+    def parents_of(t):
+        return [] if t.recipe is None else list(t.recipe.parents.values())
+
+    consumers = {tensor: 0}
+    todo = [tensor]
+    while todo:
+        t = todo.pop()
+        for p in parents_of(t):
+            if p not in consumers:
+                consumers[p] = 0
+                todo.append(p)
+            consumers[p] += 1
+    order, ready = [], [tensor]
+    while ready:
+        t = ready.pop()
+        order.append(t)
+        for p in parents_of(t):
+            consumers[p] -= 1
+            if consumers[p] == 0:
+                ready.append(p)
+    return order
+''',
+    # skips parents that need no gradient and stops at leaves; np.add for the accumulation
+    "backprop": '''def backprop(end_node: Tensor, end_grad: Optional[Tensor] = None) -> None:
+    """Accumulate d(end_node)/d(leaf), weighted by end_grad (default ones), into each leaf's .grad."""
+    first = np.ones(end_node.shape) if end_grad is None else np.asarray(end_grad.array)
+    pending = {end_node: first}
+    for node in sorted_computational_graph(end_node):
+        if node not in pending:
+            continue
+        grad = pending.pop(node)
+        if node.is_leaf:
+            if node.requires_grad:
+                node.grad = Tensor(grad if node.grad is None else np.add(node.grad.array, grad))
+            continue
+        recipe = node.recipe
+        for position, parent in recipe.parents.items():
+            if not parent.requires_grad and parent.recipe is None:
+                continue
+            back_fn = BACK_FUNCS.get_back_func(recipe.func, position)
+            contribution = back_fn(grad, node.array, *recipe.args, **recipe.kwargs)
+            pending[parent] = np.add(pending[parent], contribution) if parent in pending else contribution
+''',
+    # recomputes exp(x) instead of reusing the forward output
+    "exp_back": '''def exp_back(grad_out: Arr, out: Arr, x: Arr) -> Arr:
+    """Backward function of out = np.exp(x)."""
+    return np.exp(x) * grad_out
+''',
+    # scatters positions in a loop instead of argsort
+    "invert_transposition": '''def invert_transposition(axes: tuple) -> tuple:
+    """The permutation that undoes np.transpose(x, axes)."""
+    inverse = [0] * len(axes)
+    for position, axis in enumerate(axes):
+        inverse[axis] = position
+    return tuple(inverse)
+''',
+    # np.moveaxis sends axis i back to axes[i], instead of transposing by the inverse
+    "permute_back": '''def permute_back(grad_out: Arr, out: Arr, x: Arr, axes: tuple) -> Arr:
+    """Backward function of out = np.transpose(x, axes)."""
+    n = len(axes)
+    return np.moveaxis(grad_out, list(range(n)), [int(a) for a in axes])
+''',
+    # pads x's shape with leading 1s and zips it with new_shape, instead of offset indexing
+    "_expand": '''def _expand(x: Arr, new_shape: tuple) -> Arr:
+    """Like torch's x.expand(*new_shape): broadcast to new_shape, where -1 keeps x's size."""
+    padded = (1,) * (len(new_shape) - x.ndim) + tuple(x.shape)
+    target = tuple(old if new == -1 else new for new, old in zip(new_shape, padded))
+    return np.broadcast_to(x, target)
+''',
+    # axis-by-axis reductions in loops instead of calling unbroadcast
+    "expand_back": '''def expand_back(grad_out: Arr, out: Arr, x: Arr, new_shape: tuple) -> Arr:
+    """Backward function of out = _expand(x, new_shape)."""
+    g = np.asarray(grad_out)
+    while g.ndim > x.ndim:
+        g = np.asarray(g.sum(axis=0))
+    for axis, size in enumerate(x.shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return np.reshape(g, x.shape)
+''',
+    # the add ufunc's reduce instead of np.sum
+    "_sum": '''def _sum(x: Arr, dim=None, keepdim: bool = False) -> Arr:
+    """Like torch's x.sum(dim, keepdim): dim is None, an int or a tuple of ints."""
+    return np.add.reduce(x, axis=dim, keepdims=keepdim)
+''',
+    # reshapes grad_out to x's shape with 1s at the summed axes and adds it to zeros
+    # (instead of expand_dims + broadcast_to)
+    "sum_back": '''def sum_back(grad_out: Arr, out: Arr, x: Arr, dim=None, keepdim: bool = False) -> Arr:
+    """Backward function of out = _sum(x, dim, keepdim)."""
+    if dim is None:
+        summed = set(range(x.ndim))
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        summed = {int(d) % x.ndim for d in dims}
+    kept = tuple(1 if i in summed else n for i, n in enumerate(x.shape))
+    return np.zeros(x.shape) + np.reshape(grad_out, kept)
+''',
+    # recursive: a tuple is coerced part by part with the same function
+    "coerce_index": '''def coerce_index(index):
+    """The same index with every Tensor (on its own or inside a tuple) replaced by its array."""
+    if isinstance(index, tuple):
+        return tuple(coerce_index(part) for part in index)
+    if isinstance(index, Tensor):
+        return index.array
+    return index
+''',
+    # indexes an array of flat positions, then np.bincount with the gradient as weights
+    # (instead of np.add.at)
+    "getitem_back": '''def getitem_back(grad_out: Arr, out: Arr, x: Arr, index) -> Arr:
+    """Backward function of out = _getitem(x, index)."""
+    positions = np.arange(x.size).reshape(x.shape)[coerce_index(index)]
+    totals = np.bincount(np.ravel(positions), weights=np.ravel(np.asarray(grad_out, dtype=float)),
+                         minlength=x.size)
+    return totals.reshape(x.shape)
+''',
+    # x + y == y + x: add_back0 with the arguments swapped
+    "add_back1": '''def add_back1(grad_out: Arr, out: Arr, x: Union[Arr, float], y: Arr) -> Arr:
+    """Backward function of out = x + y with respect to y."""
+    return add_back0(grad_out, out, y, x)
+''',
+    # d(x - y)/dx is d(x + y)/dx: reuse add_back0
+    "subtract_back0": '''def subtract_back0(grad_out: Arr, out: Arr, x: Arr, y: Union[Arr, float]) -> Arr:
+    """Backward function of out = x - y with respect to x."""
+    return add_back0(grad_out, out, x, y)
+''',
+    # x - y == x + (-1) * y: the multiply rule with the factor -1
+    "subtract_back1": '''def subtract_back1(grad_out: Arr, out: Arr, x: Union[Arr, float], y: Arr) -> Arr:
+    """Backward function of out = x - y with respect to y."""
+    return multiply_back1(grad_out, out, -1.0, y)
+''',
+    # x / y == x * (1 / y): the multiply rule with the reciprocal
+    "true_divide_back0": '''def true_divide_back0(grad_out: Arr, out: Arr, x: Arr, y: Union[Arr, float]) -> Arr:
+    """Backward function of out = x / y with respect to x."""
+    return multiply_back0(grad_out, out, x, np.reciprocal(np.asarray(y, dtype=float)))
+''',
+    # -x / y**2 written as -out / y, from the forward output
+    "true_divide_back1": '''def true_divide_back1(grad_out: Arr, out: Arr, x: Union[Arr, float], y: Arr) -> Arr:
+    """Backward function of out = x / y with respect to y."""
+    return unbroadcast(-(grad_out * out) / y, y)
+''',
+    # np.where on the comparisons instead of adding boolean masks
+    "maximum_back0": '''def maximum_back0(grad_out: Arr, out: Arr, x: Arr, y: Union[Arr, float]) -> Arr:
+    """Backward function of out = np.maximum(x, y) with respect to x (ties split 0.5 / 0.5)."""
+    share = np.where(x == y, 0.5, np.where(x > y, 1.0, 0.0))
+    return unbroadcast(grad_out * share, x)
+''',
+    # y won where the output equals y; halved where x equals y too
+    "maximum_back1": '''def maximum_back1(grad_out: Arr, out: Arr, x: Union[Arr, float], y: Arr) -> Arr:
+    """Backward function of out = np.maximum(x, y) with respect to y (ties split 0.5 / 0.5)."""
+    share = (out == y) * np.where(x == y, 0.5, 1.0)
+    return unbroadcast(grad_out * share, y)
+''',
+    "_matmul2d": '''def _matmul2d(x: Arr, y: Arr) -> Arr:
+    """Matrix product of two 2-D arrays."""
+    return np.einsum("ik,kj->ij", x, y)
+''',
+    "matmul2d_back0": '''def matmul2d_back0(grad_out: Arr, out: Arr, x: Arr, y: Arr) -> Arr:
+    """Backward function of out = x @ y with respect to x."""
+    return np.einsum("ij,kj->ik", grad_out, y)
+''',
+    "matmul2d_back1": '''def matmul2d_back1(grad_out: Arr, out: Arr, x: Arr, y: Arr) -> Arr:
+    """Backward function of out = x @ y with respect to y."""
+    return np.tensordot(x, grad_out, axes=([0], [0]))
+''',
+    # a wrapped numpy function of its own with a registered backward function (the exercise's
+    # second option), instead of multiplying by a mask
+    "relu": '''def _relu_array(x: Arr) -> Arr:
+    return np.where(x > 0, x, 0.0)
+
+
+def _relu_array_back(grad_out: Arr, out: Arr, x: Arr) -> Arr:
+    return np.where(x > 0, grad_out, 0.0)
+
+
+BACK_FUNCS.add_back_func(_relu_array, 0, _relu_array_back)
+_relu_tensor = wrap_forward_fn(_relu_array)
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) elementwise; its gradient is 1 where x > 0 and 0 elsewhere (also at exactly 0)."""
+    return _relu_tensor(x)
+''',
+    # generators, object.__setattr__ for the tables, a reassignment removes the name from the
+    # other table, and a one-line repr
+    "Module": '''class Module:
+    """A minimal nn.Module: records Parameters and child Modules as they are assigned."""
+
+    _modules: Dict[str, "Module"]
+    _parameters: Dict[str, Parameter]
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+
+    def modules(self) -> Iterator["Module"]:
+        """The direct child modules, in assignment order."""
+        yield from list(vars(self)["_modules"].values())
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Own parameters, then (if recurse) each child's parameters, in assignment order."""
+        yield from list(vars(self)["_parameters"].values())
+        if recurse:
+            for child in list(vars(self)["_modules"].values()):
+                yield from child.parameters(recurse=True)
+
+    def __setattr__(self, key: str, val: Any) -> None:
+        """Record Parameters and Modules in their dicts; set anything else as a normal attribute."""
+        tables = vars(self)
+        if isinstance(val, Parameter):
+            tables["_modules"].pop(key, None)
+            tables["_parameters"][key] = val
+        elif isinstance(val, Module):
+            tables["_parameters"].pop(key, None)
+            tables["_modules"][key] = val
+        else:
+            object.__setattr__(self, key, val)
+
+    def __getattr__(self, key: str) -> Union[Parameter, "Module"]:
+        """Called only when normal lookup fails: find a recorded Parameter or Module."""
+        tables = vars(self)
+        try:
+            return tables["_parameters"][key]
+        except KeyError:
+            pass
+        try:
+            return tables["_modules"][key]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {key!r}") from None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        forward = self.forward
+        return forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("each Module subclass defines forward")
+
+    def __repr__(self) -> str:
+        inside = ", ".join(f"{name}={child!r}" for name, child in vars(self)["_modules"].items())
+        return f"{type(self).__name__}({inside})"
+''',
+    # uniform samples as 2 * rand - 1 scaled by the bound; forward as (weight @ x.T).T
+    "Linear": '''class Linear(Module):
+    """x @ weight.T + bias, with torch's uniform initialisation."""
+
+    weight: Parameter
+    bias: Optional[Parameter]
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        bound = in_features ** -0.5
+        self.weight = Parameter(Tensor(bound * (2 * np.random.rand(out_features, in_features) - 1)))
+        if bias:
+            self.bias = Parameter(Tensor(bound * (2 * np.random.rand(out_features) - 1)))
+        else:
+            self.bias = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (batch, in_features) -> (batch, out_features)."""
+        out = (self.weight @ x.T).T
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+''',
+    # layers assigned from a list, forward runs the children in order
+    "MLP": '''class MLP(Module):
+    """linear1 -> relu1 -> linear2 -> relu2 -> output."""
+
+    def __init__(self, in_features: int = 64, hidden: int = 64, n_classes: int = 10):
+        super().__init__()
+        sizes = [(in_features, hidden), (hidden, hidden), (hidden, n_classes)]
+        names = ["linear1", "relu1", "linear2", "relu2", "output"]
+        layers = []
+        for k, (n_in, n_out) in enumerate(sizes):
+            layers.append(Linear(n_in, n_out))
+            if k < len(sizes) - 1:
+                layers.append(ReLU())
+        for name, layer in zip(names, layers):
+            setattr(self, name, layer)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (batch, in_features) -> logits (batch, n_classes)."""
+        for layer in self.modules():
+            x = layer(x)
+        return x
+''',
+    # -log of the softmax probability of the true class (instead of log-sum-exp minus the logit)
+    "cross_entropy": '''def cross_entropy(logits: Tensor, true_labels: Tensor) -> Tensor:
+    """Per-example cross-entropy: logits (batch, n_classes), integer labels (batch,) -> losses (batch,)."""
+    batch = logits.shape[0]
+    top = np.max(logits.array, axis=1, keepdims=True)
+    weights = (logits - top).exp()
+    probs = weights / weights.sum(dim=1, keepdim=True)
+    return -probs[arange(0, batch), true_labels].log()
+''',
+    # updates the arrays with numpy's in-place subtract instead of Tensor.add_
+    "SGD": '''class SGD:
+    """Plain stochastic gradient descent."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float):
+        self.params = [*params]
+        self.lr = lr
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        with NoGrad():
+            for p in self.params:
+                if p.grad is None:
+                    continue
+                np.subtract(p.array, self.lr * p.grad.array, out=p.array)
+''',
+    # the batch mean as sum * (1 / n), the losses read with float(array)
+    "train": '''def train(model: Module, train_loader: Iterable[Tuple[Arr, Arr]], optimizer: SGD, epoch: int) -> List[float]:
+    """One epoch of training; returns the mean cross-entropy of each batch."""
+    history = []
+    for inputs, labels in train_loader:
+        x, y = Tensor(inputs), Tensor(labels)
+        optimizer.zero_grad()
+        per_example = cross_entropy(model(x), y)
+        loss = per_example.sum() * (1.0 / per_example.shape[0])
+        loss.backward()
+        optimizer.step()
+        history.append(float(loss.array))
+    print(f"epoch {epoch}: {len(history)} batches, mean loss {sum(history) / max(len(history), 1):.4f}")
+    return history
+''',
+    # collects per-example losses and hits, concatenates them and averages once at the end
+    "test": '''def test(model: Module, test_loader: Iterable[Tuple[Arr, Arr]]) -> Tuple[float, float]:
+    """(mean cross-entropy per example, accuracy) over the whole test set, without recording recipes."""
+    losses, hits = [], []
+    with NoGrad():
+        for inputs, labels in test_loader:
+            logits = model(Tensor(inputs))
+            losses.append(cross_entropy(logits, Tensor(labels)).array)
+            hits.append(np.argmax(logits.array, axis=1) == np.asarray(labels))
+    return float(np.concatenate(losses).mean()), float(np.concatenate(hits).mean())
+''',
+}
