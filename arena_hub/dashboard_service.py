@@ -172,7 +172,9 @@ def render(view: dashboard.CohortView, prefix: str, query: str) -> str:
         [_e(g.user), _e(",".join(map(str, g.gpu_ids or []))), _e(g.profile), _e(g.started),
          _e(g.last_activity)] for g in view.gpus])
     charts = {
-        "distribution": [{"type": "box", "name": d.day, "y": d.scores, "boxpoints": "all"}
+        # Every student's dot for a small cohort; a large one would cost seconds of SVG.
+        "distribution": [{"type": "box", "name": d.day, "y": d.scores,
+                          "boxpoints": "all" if len(view.cohort) <= 200 else "outliers"}
                          for d in view.per_day if d.scores],
         "completion": [{"type": "bar", "x": [d.day for d in view.per_day],
                         "y": [round(100 * (d.completion_rate or 0), 1) for d in view.per_day]}],

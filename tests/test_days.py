@@ -29,7 +29,7 @@ from tests.helpers import autograde, graded_cells, notebook, scores, scratch_cou
 
 DAYS = Layout.from_env({}).assignment_ids()
 pytestmark = pytest.mark.timeout(1800)  # a day's fixture grades dozens of notebooks
-NBGRADER_SAMPLE = 2  # mutant submissions per day also graded by plain nbgrader
+NBGRADER_SAMPLE = 1  # mutant submissions per day also graded by plain nbgrader
 GROUP = max(1, int(os.environ.get("ARENA_HUB_MUTANT_GROUP") or 1))
 
 
