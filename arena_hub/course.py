@@ -99,6 +99,9 @@ def configure_nbgrader(c, layout: Layout | None = None) -> None:
     # nbgrader copies source/<id>/ into the release; the grader-only metadata file stays behind.
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                                 "assignment.toml"]
+    from .exchange import configure_per_student
+
+    configure_per_student(c)  # containers: per-student inbound/ and feedback/ folders
 
 
 # ----------------------------------------------------------------------------------------------

@@ -120,3 +120,83 @@ class CheckedSubmit(ExchangeSubmit):
         if problems:
             self.fail("Submission refused, nothing was submitted:\n- " + "\n- ".join(problems))
         super().copy_files()
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-student exchange folders (containers: nbgrader's ExchangeFactory collect / release_feedback)
+#
+# In containers every student runs as uid 1000, so file modes cannot keep students apart; the
+# mounts do. A student's server mounts ``outbound/`` read-only, ``inbound/<name>`` as its
+# ``inbound/`` and ``feedback/<name>`` as its ``feedback/`` (Helm subPaths, DockerSpawner
+# volumes). Student-side nbgrader is unchanged; the instructor side reads and writes those
+# per-student folders through the two plugins below.
+
+import glob  # noqa: E402
+
+from nbgrader.exchange.default.collect import ExchangeCollect, groupby  # noqa: E402
+from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback  # noqa: E402
+from nbgrader.utils import notebook_hash  # noqa: E402
+
+PER_STUDENT_ENV = "ARENA_HUB_EXCHANGE_PER_STUDENT"
+
+
+class PerStudentCollect(ExchangeCollect):
+    """nbgrader's collect, reading ``inbound/<student>/`` folders as well as ``inbound/``.
+
+    A file whose name claims another student than its folder's is ignored (a student can write
+    only into their own folder, but can name a file anything).
+    """
+
+    def init_src(self):
+        super().init_src()
+        student, aid = self.coursedir.student_id or "*", self.coursedir.assignment_id
+        nested = []
+        for path in glob.glob(os.path.join(self.inbound_path, student, f"{student}+{aid}+*")):
+            folder = os.path.basename(os.path.dirname(path))
+            record = self._path_to_record(path)
+            if record["username"] != folder:
+                self.log.warning("ignored %s: it is in %s's folder but names %s", path, folder,
+                                 record["username"])
+                continue
+            record["filename"] = os.path.join(folder, record["filename"])
+            nested.append(record)
+        if nested:
+            self.src_records = self._choose([*self.src_records, *nested])
+
+    def _choose(self, records):
+        """One record per student, by nbgrader's own rule (the latest, or with
+        ``--before-duedate`` the latest before the due date if there is one)."""
+        chosen = []
+        for recs in groupby(records, lambda r: r["username"]).values():
+            recs = self._sort_by_timestamp(recs)
+            if self.duedate is not None and self.before_duedate:
+                recs = [r for r in recs if r["timestamp"] <= self.duedate] or recs
+            chosen.append(recs[0])
+        return chosen
+
+
+class PerStudentReleaseFeedback(ExchangeReleaseFeedback):
+    """nbgrader's release_feedback, then each released file moved into ``feedback/<student>/``,
+    the only feedback folder that student's server mounts."""
+
+    def copy_files(self):
+        super().copy_files()
+        for html in glob.glob(os.path.join(self.src_path, "*.html")):
+            folder, name = os.path.split(html)  # <feedback>/<student>/<assignment>/<notebook>.html
+            student = os.path.basename(os.path.dirname(folder))
+            with open(os.path.join(folder, "submission_secret.txt")) as f:
+                checksum = notebook_hash(secret=f.read(), notebook_id=name[:-len(".html")])
+            released = os.path.join(self.dest_path, f"{checksum}.html")
+            if os.path.exists(released):  # not for excluded students
+                target = os.path.join(self.dest_path, student)
+                os.makedirs(target, mode=0o755, exist_ok=True)
+                os.replace(released, os.path.join(target, f"{checksum}.html"))
+
+
+def configure_per_student(c, env=None) -> None:
+    """Instructor side of a container deployment (``ARENA_HUB_EXCHANGE_PER_STUDENT=1``)."""
+    env = os.environ if env is None else env
+    if env.get(PER_STUDENT_ENV) == "1":
+        c.ExchangeFactory.collect = "arena_hub.exchange.PerStudentCollect"
+        c.ExchangeFactory.release_feedback = "arena_hub.exchange.PerStudentReleaseFeedback"
+        c.CollectApp.check_owner = False  # every container writes as uid 1000

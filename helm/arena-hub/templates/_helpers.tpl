@@ -85,6 +85,10 @@ otherwise nbgrader's SQLite file on the course data volume).
   value: /srv/exchange
 - name: ARENA_HUB_GRADING_CONFIG
   value: /etc/arena-hub/grading.json
+# Students' servers mount only their own inbound/ and feedback/ folders: collect and
+# release_feedback use them (arena_hub.exchange.PerStudentCollect / PerStudentReleaseFeedback).
+- name: ARENA_HUB_EXCHANGE_PER_STUDENT
+  value: "1"
 {{- if .Values.postgresql.enabled }}
 - name: ARENA_HUB_GRADEBOOK_URL
   value: {{ .Values.postgresql.gradebookUrl | quote }}
