@@ -13,7 +13,8 @@ namespaces (found through the launcher's pid, which the kernel reports via SO_PE
 its resource limits, environment, working directory and standard streams, reseeds the random
 generators it shares with its siblings, drops to the run's kernel uid, and becomes ipykernel.
 The launcher stays as the process jupyter_client manages: it forwards signals to the kernel and
-exits when the kernel does. A fork of a process that merely imported torch (no threads, no
+exits when the kernel's pid is gone (not when some descriptor closes: a student's leftover
+processes could hold that open). A fork of a process that merely imported torch (no threads, no
 CUDA context yet) is safe to use, GPUs included.
 
 ``python -m arena_hub.grading.zygote SOCKET [MODULE ...]`` (started by the local backend).
@@ -31,6 +32,7 @@ import socket
 import struct
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from . import sandbox
@@ -80,9 +82,10 @@ def _become_kernel(conn: socket.socket, request: dict, fds: list[int], peer: int
         os.write(fd, request["connection"].encode())
         os.close(fd)
         os.chown(copy, uid, uid)
-        keep = conn.fileno()  # open until the kernel exits: its closing tells the launcher
-        os.closerange(3, keep)
-        os.closerange(keep + 1, 65536)
+        # Nothing of the zygote stays open in the kernel (the launcher watches the kernel's pid,
+        # so processes the student leaves behind cannot keep the launcher alive).
+        conn.detach()
+        os.closerange(3, 65536)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -169,6 +172,7 @@ def request_kernel(path: str, uid: int, connection_file: str) -> int:
             raise RuntimeError("the zygote did not start a kernel")
         reply += more
     kernel = json.loads(reply)["pid"]
+    conn.close()
 
     def relay(sig, _frame):
         try:
@@ -178,12 +182,13 @@ def request_kernel(path: str, uid: int, connection_file: str) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
         signal.signal(sig, relay)
-    while True:  # the kernel holds the other end open until it exits
+    # The zygote reaps its kernels at once (SIGCHLD ignored): the pid is gone when the kernel is.
+    while True:
         try:
-            if not conn.recv(4096):
-                return 0
-        except InterruptedError:
-            continue
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            return 0
+        time.sleep(0.1)
 
 
 if __name__ == "__main__":
