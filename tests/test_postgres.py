@@ -16,7 +16,6 @@ import io
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,16 +31,11 @@ from arena_hub import release
 from arena_hub.course import COURSE_ID
 from arena_hub.grading import engine
 from tests import mutants
+from tests.conftest import free_ports
 from tests.helpers import notebook, scores, scratch_course, submit_files
 
 AID = "c0d0-prereqs"
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +50,7 @@ def postgres():
     as_user = {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
     if as_user:
         shutil.chown(root, "postgres", "postgres")
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_ports(1)[0]
     subprocess.run([bindir / "initdb", "-D", data, "-U", "arena", "--auth=trust", "-E", "UTF8"],
                    check=True, capture_output=True, **as_user)
     proc = subprocess.Popen([bindir / "postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port),
