@@ -29,9 +29,16 @@ def scratch_course(tmp: Path, with_release: bool = True) -> Layout:
     return layout
 
 
-def notebook(layout: Layout, step: str, assignment_id: str) -> nbformat.NotebookNode:
+def notebook(layout: Layout, step: str, assignment_id: str, name: str | None = None) -> nbformat.NotebookNode:
+    """One notebook of a day (``name`` without .ipynb; default the core notebook, named as the day)."""
     base = layout.source if step == "source" else layout.release
-    return nbformat.read(base / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    return nbformat.read(base / assignment_id / f"{name or assignment_id}.ipynb", as_version=4)
+
+
+def notebook_names(layout: Layout, assignment_id: str) -> list[str]:
+    """The day's notebooks, core first (``<id>.ipynb``), then e.g. ``<id>-bonus.ipynb``."""
+    names = sorted(p.stem for p in (layout.source / assignment_id).glob("*.ipynb"))
+    return sorted(names, key=lambda n: n != assignment_id)
 
 
 def graded_cells(nb) -> dict[str, float]:
@@ -43,27 +50,30 @@ def graded_cells(nb) -> dict[str, float]:
     }
 
 
-def submit_files(layout: Layout, assignment_id: str, submissions: dict[str, nbformat.NotebookNode]):
+def submit_files(layout: Layout, assignment_id: str, submissions: dict[str, nbformat.NotebookNode],
+                 name: str | None = None):
+    """File one notebook (default the core one) per student; nbgrader scores a missing notebook 0."""
     for student, nb in submissions.items():
         dest = layout.data_dir / "submitted" / student / assignment_id
         dest.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, dest / f"{assignment_id}.ipynb")
+        nbformat.write(nb, dest / f"{name or assignment_id}.ipynb")
 
 
-def scores(layout: Layout, assignment_id: str, student: str) -> dict[str, float]:
-    """grade cell -> score of one student's autograded notebook, from the gradebook."""
+def scores(layout: Layout, assignment_id: str, student: str, name: str | None = None) -> dict[str, float]:
+    """grade cell -> score of one student's autograded notebook (default the core one), from the gradebook."""
     with Gradebook(layout.gradebook_url, COURSE_ID) as gb:
-        nb = gb.find_submission_notebook(assignment_id, assignment_id, student)
+        nb = gb.find_submission_notebook(name or assignment_id, assignment_id, student)
         return {g.name: g.score for g in nb.grades}
 
 
-def autograde(layout: Layout, assignment_id: str, submissions: dict[str, nbformat.NotebookNode]):
+def autograde(layout: Layout, assignment_id: str, submissions: dict[str, nbformat.NotebookNode],
+              name: str | None = None):
     """Generate the assignment, file the submissions, run `nbgrader autograde` once for all."""
     release.build(layout, [assignment_id])
-    submit_files(layout, assignment_id, submissions)
+    submit_files(layout, assignment_id, submissions, name)
     proc = release.nbgrader(layout, "autograde", assignment_id, "--force")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return {student: scores(layout, assignment_id, student) for student in submissions}
+    return {student: scores(layout, assignment_id, student, name) for student in submissions}
 
 
 class JsonHandler(BaseHTTPRequestHandler):
