@@ -103,8 +103,23 @@ def cmd_hub(args) -> int:
     cohort.sync_gradebook(cohort.load(settings.cohort_file), layout.gradebook_url)
     print(f"ARENA Hub on http://{settings.ip}:{settings.port}/  (Ctrl-C stops it)", flush=True)
     jupyterhub = str(Path(sys.executable).parent / "jupyterhub")
-    os.execv(jupyterhub, [jupyterhub, "-f", str(HUB_CONFIG_DIR / "jupyterhub_config.py"),
+    os.execv(jupyterhub, [jupyterhub, "-f", str(args.config or HUB_CONFIG_DIR / "jupyterhub_config.py"),
                           *args.jupyterhub_args])
+
+
+def cmd_images(args) -> int:
+    from . import images
+
+    wheelhouse = None if args.index else Path(args.wheelhouse or images.default_wheelhouse())
+    try:
+        results = images.build(args.targets or images.TARGETS, base_image=args.base, tag=args.tag,
+                               wheelhouse=wheelhouse)
+    except (RuntimeError, ValueError) as e:
+        print(f"arena-hub images: {e}", file=sys.stderr)
+        return 1
+    for r in results:
+        print(f"{r.image}  {r.size_bytes / 2**30:.2f} GiB  built in {r.seconds:.0f} s")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -136,8 +151,21 @@ def main(argv=None) -> int:
     p.add_argument("--formgrader-port", type=int, help="formgrader service port (default 8002)")
     p.add_argument("--dashboard-port", type=int, help="dashboard service port (default 8003)")
     p.add_argument("--data-dir", help="runtime state directory (default: the course root)")
+    p.add_argument("--config", help="JupyterHub config file: a profile of hub_config/ (default "
+                   "hub_config/jupyterhub_config.py; one GPU server: hub_config/one_gpu_server.py)")
     p.add_argument("jupyterhub_args", nargs="*", help="extra jupyterhub arguments (after --)")
     p.set_defaults(func=cmd_hub)
+
+    p = sub.add_parser("images", help="build the student, grader and hub images (docker/Dockerfile)")
+    p.add_argument("targets", nargs="*", help="images to build: student, grader, hub (default: all three)")
+    p.add_argument("--base", default="debian:bookworm-slim",
+                   help="base image (must provide or apt-get CPython 3.11; see docker/README.md)")
+    p.add_argument("--tag", default="latest", help="tag of arena-hub-<target>")
+    p.add_argument("--wheelhouse", help="folder of wheels, collected from requirements.lock "
+                   "(default $ARENA_HUB_WHEELHOUSE or ~/.cache/arena-hub/wheelhouse)")
+    p.add_argument("--index", action="store_true",
+                   help="no wheelhouse: pip in the build reaches the package index itself")
+    p.set_defaults(func=cmd_images)
 
     args = parser.parse_args(argv)
     return args.func(args)

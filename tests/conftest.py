@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -90,14 +91,17 @@ class Hub:
         raise AssertionError(f"{user}'s server did not become ready in {timeout}s; see {self.log}")
 
 
-def start_hub(layout: Layout, log: Path, ports: dict[str, int]) -> subprocess.Popen:
-    """Start the hub exactly as the README's command does (`arena-hub hub`)."""
-    env = dict(os.environ, ARENA_HUB_COURSE_ROOT=str(layout.course_root), PYTHONUNBUFFERED="1")
+def start_hub(layout: Layout, log: Path, ports: dict[str, int], config: Path | None = None,
+              env: dict | None = None) -> subprocess.Popen:
+    """Start the hub exactly as the README's command does (`arena-hub hub [--config PROFILE]`)."""
+    env = dict(os.environ, ARENA_HUB_COURSE_ROOT=str(layout.course_root), PYTHONUNBUFFERED="1", **(env or {}))
     env.pop("ARENA_HUB_EXCHANGE_DIR", None)
     cmd = [str(Path(sys.executable).parent / "arena-hub"), "hub", "--data-dir", str(layout.data_dir),
            "--port", str(ports["port"]), "--hub-port", str(ports["hub"]),
            "--proxy-api-port", str(ports["proxy_api"]), "--formgrader-port", str(ports["formgrader"]),
            "--dashboard-port", str(ports["dashboard"])]
+    if config:
+        cmd += ["--config", str(config)]
     return subprocess.Popen(cmd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
 
@@ -121,15 +125,13 @@ def stop_tree(proc: subprocess.Popen, timeout: float = 60) -> None:
             pass
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("hub")
-    ARTIFACTS.mkdir(exist_ok=True)
-    layout = scratch_course(tmp)
+@contextlib.contextmanager
+def running_hub(tmp: Path, layout: Layout, config: Path | None = None, env: dict | None = None):
+    """A real hub (+ proxy, formgrader, dashboard) on free loopback ports, stopped by PID after."""
     names = ("port", "hub", "proxy_api", "formgrader", "dashboard")
     ports = dict(zip(names, free_ports(len(names))))
     log = tmp / "hub.log"
-    proc = start_hub(layout, log, ports)
+    proc = start_hub(layout, log, ports, config, env)
     url = f"http://127.0.0.1:{ports['port']}"
     try:
         deadline = time.monotonic() + 90
@@ -148,22 +150,34 @@ def hub(tmp_path_factory):
         yield Hub(url, layout, passwords, proc, log, ports)
     finally:
         stop_tree(proc)
-        (ARTIFACTS / "hub.log").write_text(log.read_text())
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hub")
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with running_hub(tmp, scratch_course(tmp)) as h:
+            yield h
+    finally:
+        (ARTIFACTS / "hub.log").write_text((tmp / "hub.log").read_text())
 
 
 # ----------------------------------------------------------------------------------------------
 # A real Docker engine, started by the tests with the network flags these machines require
 # (no bridge, no NAT rules): containers use --network none.
 
-ROOTFS_CACHE = Path("/var/cache/arena-hub/bookworm-python3.tar")
+# What the images' Dockerfile would otherwise apt-get (builds here have no Debian mirror inside).
+ROOTFS_PACKAGES = ("python3", "python3-venv", "nodejs")
+ROOTFS_CACHE = Path(f"/var/cache/arena-hub/bookworm-{'-'.join(ROOTFS_PACKAGES)}.tar")
 
 
 def base_rootfs() -> Path:
-    """A Debian bookworm minbase + python3 root file system, made once with debootstrap."""
+    """A Debian bookworm minbase root file system with ROOTFS_PACKAGES, made once with debootstrap."""
     if not ROOTFS_CACHE.exists():
         ROOTFS_CACHE.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["debootstrap", "--variant=minbase", "--include=python3", "bookworm",
+            subprocess.run(["debootstrap", "--variant=minbase", f"--include={','.join(ROOTFS_PACKAGES)}", "bookworm",
                             f"{tmp}/rootfs", "http://deb.debian.org/debian"], check=True,
                            capture_output=True)
             subprocess.run(["tar", "-C", f"{tmp}/rootfs", "-cf", f"{ROOTFS_CACHE}.tmp", "."], check=True)
@@ -179,6 +193,18 @@ class DockerEngine:
 
 @pytest.fixture(scope="session")
 def docker_engine(tmp_path_factory):
+    reuse = os.environ.get("ARENA_HUB_TEST_DOCKER_HOST")
+    if reuse:
+        # Development: an engine you started (with the network flags above) keeps built layers
+        # between runs; the tests remove the containers they make, nothing else.
+        env = dict(os.environ, DOCKER_HOST=reuse)
+        if subprocess.run(["docker", "image", "inspect", "arena-hub-base:test"], env=env,
+                          capture_output=True).returncode != 0:
+            with open(base_rootfs(), "rb") as f:
+                subprocess.run(["docker", "import", "-", "arena-hub-base:test"], stdin=f, env=env,
+                               check=True, capture_output=True)
+        yield DockerEngine(env, "arena-hub-base:test")
+        return
     if not shutil.which("dockerd"):
         pytest.fail("dockerd is not installed: run bin/setup --for-tests (it installs docker.io)")
     tmp = tmp_path_factory.mktemp("docker")
@@ -204,3 +230,25 @@ def docker_engine(tmp_path_factory):
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], env=env, capture_output=True)
         stop_tree(proc)
+
+
+@dataclass
+class Images:
+    student: str
+    grader: str
+    hub: str
+    builds: list  # arena_hub.images.BuildResult of each
+
+
+@pytest.fixture(scope="session")
+def images(docker_engine):
+    """The three images of docker/Dockerfile, built for real from the lock's wheels on the
+    debootstrapped base (the production base is a build argument)."""
+    from arena_hub import images as img
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "images-build.log", "w")
+    builds = img.build(img.TARGETS, base_image=docker_engine.image, tag="test",
+                       wheelhouse=img.default_wheelhouse(), env=docker_engine.env, stream=log)
+    names = {b.target: b.image for b in builds}
+    return Images(names["student"], names["grader"], names["hub"], builds)
