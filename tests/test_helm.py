@@ -513,6 +513,11 @@ def test_dashboard_service(chart):
     assert env["JUPYTERHUB_SERVICE_PREFIX"] == "/services/arena-dashboard/"
     assert env["JUPYTERHUB_API_TOKEN"]["secretKeyRef"]["key"] == "hub.services.arena-dashboard.apiToken"
     assert pod["automountServiceAccountToken"] is False  # no Kubernetes API for the dashboard
+    # The hub image runs the service module (it reads the prefix and address from the env above).
+    command = pod["containers"][0]["command"]
+    assert command[1] == "-m" and importlib.util.find_spec(command[2]) is not None, command
+    assert "def main" in Path(importlib.util.find_spec(command[2]).origin).read_text(), command
+    assert env["JUPYTERHUB_SERVICE_URL"].startswith("http://0.0.0.0:8888")
     mounts = {m["mountPath"]: m for m in pod["containers"][0]["volumeMounts"]}
     assert mounts[env["ARENA_HUB_EXCHANGE_DIR"]]["readOnly"] is True  # it only looks at inbound/
     assert mounts[env["ARENA_HUB_DATA_DIR"]]["name"] == "course-data"
