@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,8 +192,8 @@ class DockerEngine:
     image: str
 
 
-@pytest.fixture(scope="session")
-def docker_engine(tmp_path_factory):
+def _start_engine(config) -> DockerEngine:
+    """The session's Docker engine, started once (stopped by PID when the session ends)."""
     reuse = os.environ.get("ARENA_HUB_TEST_DOCKER_HOST")
     if reuse:
         # Development: an engine you started (with the network flags above) keeps built layers
@@ -203,11 +204,10 @@ def docker_engine(tmp_path_factory):
             with open(base_rootfs(), "rb") as f:
                 subprocess.run(["docker", "import", "-", "arena-hub-base:test"], stdin=f, env=env,
                                check=True, capture_output=True)
-        yield DockerEngine(env, "arena-hub-base:test")
-        return
+        return DockerEngine(env, "arena-hub-base:test")
     if not shutil.which("dockerd"):
-        pytest.fail("dockerd is not installed: run bin/setup --for-tests (it installs docker.io)")
-    tmp = tmp_path_factory.mktemp("docker")
+        raise RuntimeError("dockerd is not installed: run bin/setup --for-tests (it installs docker.io)")
+    tmp = Path(tempfile.mkdtemp(prefix="arena-hub-docker-"))
     sock = tmp / "docker.sock"
     proc = subprocess.Popen(
         ["dockerd", "--data-root", str(tmp / "data"), "--exec-root", str(tmp / "exec"),
@@ -215,21 +215,46 @@ def docker_engine(tmp_path_factory):
          "--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false"],
         stdout=open(tmp / "dockerd.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
     env = dict(os.environ, DOCKER_HOST=f"unix://{sock}")
-    try:
-        deadline = time.monotonic() + 60
-        while subprocess.run(["docker", "version"], env=env, capture_output=True).returncode != 0:
-            assert proc.poll() is None, (tmp / "dockerd.log").read_text()
-            assert time.monotonic() < deadline, "dockerd did not start"
-            time.sleep(0.5)
-        with open(base_rootfs(), "rb") as f:
-            subprocess.run(["docker", "import", "-", "arena-hub-base:test"], stdin=f, env=env,
-                           check=True, capture_output=True)
-        yield DockerEngine(env, "arena-hub-base:test")
-    finally:
+
+    def stop():
         ids = subprocess.run(["docker", "ps", "-aq"], env=env, capture_output=True, text=True).stdout.split()
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], env=env, capture_output=True)
         stop_tree(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    config.add_cleanup(stop)
+    deadline = time.monotonic() + 60
+    while subprocess.run(["docker", "version"], env=env, capture_output=True).returncode != 0:
+        if proc.poll() is not None:
+            raise RuntimeError((tmp / "dockerd.log").read_text())
+        if time.monotonic() > deadline:
+            raise RuntimeError("dockerd did not start")
+        time.sleep(0.5)
+    with open(base_rootfs(), "rb") as f:
+        subprocess.run(["docker", "import", "-", "arena-hub-base:test"], stdin=f, env=env,
+                       check=True, capture_output=True)
+    return DockerEngine(env, "arena-hub-base:test")
+
+
+_SESSION: dict = {}  # the engine and the images build, shared by the fixtures and the hook below
+
+
+def _engine_or_error(config) -> DockerEngine | Exception:
+    if "engine" not in _SESSION:
+        try:
+            _SESSION["engine"] = _start_engine(config)
+        except Exception as e:  # reported by every test that needs the engine
+            _SESSION["engine"] = e
+    return _SESSION["engine"]
+
+
+@pytest.fixture(scope="session")
+def docker_engine(request):
+    engine_ = _engine_or_error(request.config)
+    if isinstance(engine_, Exception):
+        pytest.fail(f"no Docker engine: {engine_}")
+    return engine_
 
 
 @dataclass
@@ -240,15 +265,46 @@ class Images:
     builds: list  # arena_hub.images.BuildResult of each
 
 
+def _build_images(engine_: DockerEngine) -> Images:
+    from arena_hub import images as img
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "images-build.log", "w") as log:
+        builds = img.build(img.TARGETS, base_image=engine_.image, tag="test",
+                           wheelhouse=img.default_wheelhouse(), env=engine_.env, stream=log)
+    names = {b.target: b.image for b in builds}
+    return Images(names["student"], names["grader"], names["hub"], builds)
+
+
+def pytest_collection_finish(session):
+    """Start building the images as soon as a selected test needs them: the build is mostly
+    disk and loopback traffic and overlaps the CPU-bound tests that run before (the day tests),
+    instead of adding minutes of its own to the suite."""
+    if session.config.option.collectonly or not any("images" in getattr(item, "fixturenames", ())
+                                                    for item in session.items):
+        return
+    engine_ = _engine_or_error(session.config)
+    if isinstance(engine_, Exception):
+        return  # the fixtures report it
+
+    def build():
+        try:
+            _SESSION["images"] = _build_images(engine_)
+        except BaseException as e:
+            _SESSION["images"] = e
+
+    _SESSION["build"] = threading.Thread(target=build, name="images-build", daemon=True)
+    _SESSION["build"].start()
+
+
 @pytest.fixture(scope="session")
 def images(docker_engine):
     """The three images of docker/Dockerfile, built for real from the lock's wheels on the
     debootstrapped base (the production base is a build argument)."""
-    from arena_hub import images as img
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "images-build.log", "w")
-    builds = img.build(img.TARGETS, base_image=docker_engine.image, tag="test",
-                       wheelhouse=img.default_wheelhouse(), env=docker_engine.env, stream=log)
-    names = {b.target: b.image for b in builds}
-    return Images(names["student"], names["grader"], names["hub"], builds)
+    if "build" not in _SESSION:  # the hook did not start it (e.g. a test asked for it late)
+        _SESSION["images"] = _build_images(docker_engine)
+    else:
+        _SESSION["build"].join()
+    if isinstance(_SESSION["images"], BaseException):
+        pytest.fail(f"building the images failed: {_SESSION['images']}")
+    return _SESSION["images"]
