@@ -53,7 +53,8 @@ def cmd_grade(args) -> int:
     if args.backend == "docker":
         from .grading.docker import DockerBackend, DockerSettings
 
-        backend = DockerBackend(DockerSettings(image=args.image), workers=args.workers)
+        gpu_ids = [i.strip() for i in (args.gpu_ids or "").split(",") if i.strip()]
+        backend = DockerBackend(DockerSettings(image=args.image, gpu_ids=gpu_ids), workers=args.workers)
     try:
         report = engine.grade(layout, args.assignment_id, args.student or None,
                               workers=args.workers, force=args.force, backend=backend)
@@ -141,6 +142,8 @@ def main(argv=None) -> int:
     p.add_argument("--backend", choices=["local", "docker"], default="local",
                    help="where runs happen (kubernetes: from the hub's config, see helm/)")
     p.add_argument("--image", default="arena-hub-grader:latest", help="grader image (docker backend)")
+    p.add_argument("--gpu-ids", help="GPUs the docker backend may give grading runs, e.g. 0,1 (for days "
+                   "whose assignment.toml asks [grading] gpus > 0; each run gets its own)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("hub", help="start the embedded hub (creates the demo cohort once)")

@@ -66,3 +66,13 @@ def test_multi_process_day_in_a_container(docker_engine, tmp_path, launcher):
 
 def total_of(layout, day, student):
     return sum(scores(layout, day, student).values())
+
+
+def test_a_day_needing_more_gpus_than_the_backend_has_fails_at_once_with_the_reason():
+    done = []
+    # No engine is needed: nothing may be started for this job (the docker CLI path is bogus).
+    outcomes = DockerBackend(DockerSettings(gpu_ids=["0"], docker="/nonexistent/docker")).run(
+        [GradingJob(AID, "alice", "t", gpus=2)], inputs=None, on_done=done.append)
+    assert [(o.job.student_id, o.ok) for o in outcomes] == [("alice", False)] and done == outcomes
+    assert "needs 2 GPU(s) and the docker backend has 1" in outcomes[0].reason
+    assert "--gpu-ids" in outcomes[0].reason

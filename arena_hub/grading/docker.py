@@ -94,7 +94,15 @@ class DockerBackend:
         return json.loads(out.stdout) if out.returncode == 0 else {"Status": "missing"}
 
     def run(self, jobs: list[GradingJob], inputs, on_start=None, on_done=None) -> list[Outcome]:
-        queue, running, outcomes = list(jobs), {}, []
+        have = len(self.settings.gpu_ids)
+        # A job asking for more GPUs than this backend has would wait forever: refuse it now.
+        outcomes = [Outcome(job, False, f"the day's grading needs {job.gpus} GPU(s) and the docker backend has "
+                                        f"{have} (arena-hub grade --gpu-ids 0,1,...)")
+                    for job in jobs if job.gpus > have]
+        for outcome in outcomes:
+            if on_done:
+                on_done(outcome)
+        queue, running = [job for job in jobs if job.gpus <= have], {}
         free_gpus = list(self.settings.gpu_ids)
         try:
             while queue or running:
