@@ -92,3 +92,24 @@ def test_a_free_gpu_is_requested_by_id_and_held_while_starting(monkeypatch):
     assert seen["host_config"]["device_requests"][0]["DeviceIDs"] == ["1"]
     assert seen["starting"] == {"alice": ["1"]}, "a starting server holds its GPU before its state is saved"
     assert ArenaDockerSpawner._starting == {}
+
+
+def test_a_restarted_hub_reads_who_holds_which_gpu_from_its_database(tmp_path):
+    """What a hub restart relies on: the held GPUs come from the spawners' saved state in the
+    hub database (running servers only), not from the memory of the process that started them."""
+    from jupyterhub import orm
+
+    db = orm.new_session_factory(f"sqlite:///{tmp_path / 'jupyterhub.sqlite'}")()
+    for name, state, running in (("bob", {gpus.STATE_KEY: ["0"]}, True), ("carol", {gpus.STATE_KEY: ["1"]}, False),
+                                 ("dave", {}, True), ("alice", {gpus.STATE_KEY: ["1"]}, True)):
+        user = orm.User(name=name)
+        db.add(user)
+        sp = orm.Spawner(user=user, name="", state=state)
+        if running:
+            sp.server = orm.Server()
+        db.add(sp)
+    db.commit()
+    s = spawner("alice", db=db, gpu_device_ids=["0", "1"])
+    # bob's running server holds 0; carol's stopped server holds nothing; alice's own is ignored.
+    assert s.held_by_others() == {"bob": ["0"]}
+    assert gpus.GpuPool(("0", "1")).allocate(s.held_by_others(), "alice") == ["1"]
