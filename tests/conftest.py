@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +149,9 @@ def running_hub(tmp: Path, layout: Layout, config: Path | None = None, env: dict
         assert set(passwords) == {"instructor", "alice", "bob", "carol"}, text
         yield Hub(url, layout, passwords, proc, log, ports)
     finally:
-        stop_tree(proc)
+        # A hub stopping its services and servers gracefully can take a minute; everything it
+        # started is stopped by PID anyway.
+        stop_tree(proc, timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -265,13 +266,27 @@ class Images:
     builds: list  # arena_hub.images.BuildResult of each
 
 
-def _build_images(engine_: DockerEngine) -> Images:
+def _start_images_build(engine_: DockerEngine) -> subprocess.Popen:
+    """`arena-hub images`, as an operator runs it, in a process of its own: the grading engine
+    forks runs from this process, which must not have threads at work meanwhile."""
     from arena_hub import images as img
 
     ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "images-build.log", "w") as log:
-        builds = img.build(img.TARGETS, base_image=engine_.image, tag="test",
-                           wheelhouse=img.default_wheelhouse(), env=engine_.env, stream=log)
+    log = open(ARTIFACTS / "images-build.log", "w")
+    return subprocess.Popen([str(Path(sys.executable).parent / "arena-hub"), "images", "--base", engine_.image,
+                             "--tag", "test", "--wheelhouse", str(img.default_wheelhouse())],
+                            env=engine_.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _images_built(proc: subprocess.Popen) -> Images:
+    from arena_hub.images import BuildResult
+
+    proc.wait()  # (the engine's reaping of orphans may have collected it: the log says what happened)
+    text = (ARTIFACTS / "images-build.log").read_text()
+    found = re.findall(r"^(arena-hub-(\w+):\S+)\s+([\d.]+) GiB\s+built in (\d+) s$", text, re.M)
+    builds = [BuildResult(target, image, float(seconds), int(float(gib) * 2**30)) for image, target, gib, seconds in found]
+    if sorted(b.target for b in builds) != ["grader", "hub", "student"]:
+        pytest.fail(f"building the images failed:\n{text[-5000:]}")
     names = {b.target: b.image for b in builds}
     return Images(names["student"], names["grader"], names["hub"], builds)
 
@@ -286,25 +301,15 @@ def pytest_collection_finish(session):
     engine_ = _engine_or_error(session.config)
     if isinstance(engine_, Exception):
         return  # the fixtures report it
-
-    def build():
-        try:
-            _SESSION["images"] = _build_images(engine_)
-        except BaseException as e:
-            _SESSION["images"] = e
-
-    _SESSION["build"] = threading.Thread(target=build, name="images-build", daemon=True)
-    _SESSION["build"].start()
+    proc = _SESSION["build"] = _start_images_build(engine_)
+    session.config.add_cleanup(lambda: stop_tree(proc, timeout=10) if proc.poll() is None else None)
 
 
 @pytest.fixture(scope="session")
 def images(docker_engine):
     """The three images of docker/Dockerfile, built for real from the lock's wheels on the
     debootstrapped base (the production base is a build argument)."""
-    if "build" not in _SESSION:  # the hook did not start it (e.g. a test asked for it late)
-        _SESSION["images"] = _build_images(docker_engine)
-    else:
-        _SESSION["build"].join()
-    if isinstance(_SESSION["images"], BaseException):
-        pytest.fail(f"building the images failed: {_SESSION['images']}")
+    if "images" not in _SESSION:
+        proc = _SESSION.get("build") or _start_images_build(docker_engine)
+        _SESSION["images"] = _images_built(proc)
     return _SESSION["images"]

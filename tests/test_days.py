@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import io
 import os
-from concurrent.futures import ThreadPoolExecutor
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +28,7 @@ from arena_hub import release
 from arena_hub.grading import engine
 from arena_hub.course import Layout
 from tests import mutants
-from tests.helpers import autograde, graded_cells, notebook, notebook_names, scores, scratch_course, submit_files
+from tests.helpers import graded_cells, notebook, notebook_names, scores, scratch_course, submit_files
 
 DAYS = Layout.from_env({}).assignment_ids()
 # Every notebook of every day (the core one, named as the day, and e.g. `<id>-bonus`): each is
@@ -76,14 +78,25 @@ def graded(request, tmp_path_factory):
     step = max(1, len(groups) // NBGRADER_SAMPLE)
     sample = ["reference", "untouched", "alternative",
               *[f"mutants{k:02d}" for k in range(0, len(groups), step)][:NBGRADER_SAMPLE]]
-    # nbgrader grades one notebook at a time: run it beside the engine so no core sits idle.
-    with ThreadPoolExecutor(1) as pool:
-        nbgrader_done = pool.submit(autograde, layout, aid, {s: submissions[s] for s in sample}, name)
-        ours = scratch_course(tmp_path_factory.mktemp(f"{name}-engine"))
-        release.build(ours, [aid])
-        submit_files(ours, aid, submissions, name)
-        report = engine.grade(ours, aid, workers=2, stream=io.StringIO())
-        by_nbgrader = nbgrader_done.result()
+    # nbgrader grades one notebook at a time: its process runs beside the engine so no core sits
+    # idle. A process, not a thread: the engine forks its runs from this process, and a thread
+    # holding a lock (sqlite's, say) at that moment would leave the forked run stuck.
+    release.build(layout, [aid])
+    submit_files(layout, aid, {s: submissions[s] for s in sample}, name)
+    with open(layout.data_dir / "nbgrader-autograde.log", "w+") as log:
+        nbgrader = subprocess.Popen([str(Path(sys.executable).parent / "nbgrader"), "autograde", aid, "--force"],
+                                    cwd=layout.course_root, env=release.nbgrader_env(layout), stdout=log,
+                                    stderr=subprocess.STDOUT)
+        try:
+            ours = scratch_course(tmp_path_factory.mktemp(f"{name}-engine"))
+            release.build(ours, [aid])
+            submit_files(ours, aid, submissions, name)
+            report = engine.grade(ours, aid, workers=2, stream=io.StringIO())
+        finally:
+            nbgrader.wait(timeout=1200)
+        log.seek(0)
+        assert nbgrader.returncode == 0, log.read()[-5000:]
+    by_nbgrader = {s: scores(layout, aid, s, name) for s in sample}
     assert not report.failed, [(o.job.student_id, o.reason) for o in report.failed]
     by_engine = {s: scores(ours, aid, s, name) for s in submissions}
     return name, graded_cells(source), (cases, groups), by_engine, by_nbgrader
