@@ -51,10 +51,11 @@ def cmd_grade(args) -> int:
     layout = Layout.from_env()
     backend = None
     if args.backend == "docker":
+        from .gpus import parse_ids
         from .grading.docker import DockerBackend, DockerSettings
 
-        gpu_ids = [i.strip() for i in (args.gpu_ids or "").split(",") if i.strip()]
-        backend = DockerBackend(DockerSettings(image=args.image, gpu_ids=gpu_ids), workers=args.workers)
+        backend = DockerBackend(DockerSettings(image=args.image, gpu_ids=parse_ids(args.gpu_ids)),
+                                workers=args.workers)
     try:
         report = engine.grade(layout, args.assignment_id, args.student or None,
                               workers=args.workers, force=args.force, backend=backend)

@@ -48,6 +48,11 @@ class GpuPool:
         return sorted(free, key=lambda d: (load[d], order[d]))[:count]
 
 
+def parse_ids(text: str | None) -> list[str]:
+    """``"0, 2"`` (an environment variable or a CLI option) -> ``["0", "2"]``."""
+    return [i.strip() for i in (text or "").split(",") if i.strip()]
+
+
 def held_from_states(states: dict[str, dict | None]) -> dict[str, list[str]]:
     """``{user: spawner state}`` of running servers (from the hub DB) -> ``{user: gpu ids}``."""
     held = {}

@@ -70,7 +70,7 @@ class ArenaDockerSpawner(DockerSpawner):
 
     @default("gpu_device_ids")
     def _gpu_device_ids(self):
-        return [i.strip() for i in os.environ.get("ARENA_HUB_GPU_IDS", "").split(",") if i.strip()]
+        return gpus.parse_ids(os.environ.get("ARENA_HUB_GPU_IDS"))
 
     @default("users_per_gpu")
     def _users_per_gpu(self):

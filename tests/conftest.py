@@ -193,6 +193,14 @@ class DockerEngine:
     image: str
 
 
+def docker(engine_: DockerEngine, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
+    """The docker CLI against the tests' engine; with ``check``, a failure shows its output."""
+    proc = subprocess.run(["docker", *args], env=engine_.env, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, f"docker {' '.join(args[:6])}...: {proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+    return proc
+
+
 def _start_engine(config) -> DockerEngine:
     """The session's Docker engine, started once (stopped by PID when the session ends)."""
     reuse = os.environ.get("ARENA_HUB_TEST_DOCKER_HOST")

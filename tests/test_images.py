@@ -20,7 +20,7 @@ from arena_hub import release
 from arena_hub.grading import engine
 from arena_hub.grading.docker import DockerBackend, DockerSettings
 from arena_hub.images import ImageBuild
-from tests.conftest import ARTIFACTS, free_ports
+from tests.conftest import ARTIFACTS, docker, free_ports
 from tests.helpers import REPO, notebook, scores, scratch_course, submit_files
 
 AID = "c0d0-prereqs"
@@ -30,13 +30,6 @@ def _norm(name: str) -> str:
 
 LOCK = {_norm(n): v for n, v in (line.strip().split("==") for line in (REPO / "requirements.lock").read_text()
                                  .splitlines() if "==" in line and not line.startswith("#"))}
-
-
-def docker(engine_, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["docker", *args], env=engine_.env, capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert proc.returncode == 0, f"docker {' '.join(args[:6])}...: {proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-    return proc
 
 
 def test_build_args_install_only_from_the_wheel_server():

@@ -22,18 +22,11 @@ import nbformat
 import pytest
 
 from arena_hub.hub import HUB_CONFIG_DIR
-from tests.conftest import ARTIFACTS, running_hub
+from tests.conftest import ARTIFACTS, docker, running_hub
 from tests.helpers import scratch_course
 from tests.test_hub import AID, NB_PATH, formgrader, read_nb, student_action, with_solutions, write
 
 EXCHANGE = "/srv/nbgrader/exchange/arena"
-
-
-def docker(engine_, *args, check=True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["docker", *args], env=engine_.env, capture_output=True, text=True, timeout=300)
-    if check:
-        assert proc.returncode == 0, f"docker {' '.join(args)}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-    return proc
 
 
 @pytest.fixture(scope="module")
